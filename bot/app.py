@@ -1,0 +1,127 @@
+"""The one wiring place: builds the Application and registers every handler in order."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain.rules import load_rules
+from bot.services import Services, attach
+from bot.texts import command_description, render
+from conversations.application import build_application_handler
+from conversations.dossiers import build_step_handler, on_deadlines
+from conversations.flow import on_cancel
+from conversations.start import (
+    on_free_text,
+    on_help,
+    on_stale_button,
+    on_start,
+    on_unknown_command,
+)
+from storage.db import Database
+from storage.persistence import SQLitePersistence
+
+_LOGGER = logging.getLogger(__name__)
+
+# The command menu every client sees, in this order.
+CLIENT_COMMANDS = ("start", "aanvraag", "termijnen", "help", "annuleer")
+# Only the update types the bot handles; edited messages are not answers.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+BotApplication = Application[Any, Any, Any, Any, Any, Any]
+
+
+def build_application(
+    settings: Settings, db: Database, clock: Clock | None = None
+) -> BotApplication:
+    """An Application with persistence in `db`, Dutch command menu and all handlers."""
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .persistence(SQLitePersistence(db))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=settings.timezone,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .post_init(_register_commands)
+        .build()
+    )
+    attach(
+        application,
+        Services(
+            settings=settings,
+            db=db,
+            rules=load_rules(settings.rules_path),
+            clock=clock or Clock(settings.timezone),
+        ),
+    )
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: BotApplication) -> None:
+    # Conversations first: a client inside a flow has their answers (and stray commands)
+    # handled by that flow, not by the general commands below.
+    application.add_handler(build_application_handler())
+    application.add_handler(build_step_handler())
+
+    application.add_handler(CommandHandler("start", on_start))
+    application.add_handler(CommandHandler(["help", "hulp"], on_help))
+    application.add_handler(CommandHandler("termijnen", on_deadlines))
+    application.add_handler(CommandHandler("annuleer", on_cancel))
+    application.add_handler(CallbackQueryHandler(on_deadlines, pattern=r"^menu:termijnen$"))
+    application.add_handler(CallbackQueryHandler(on_help, pattern=r"^menu:help$"))
+
+    # Catch-alls last: only what no flow or command claimed reaches them.
+    application.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
+    application.add_handler(CallbackQueryHandler(on_stale_button))
+    application.add_handler(MessageHandler(filters.ALL, on_free_text))
+
+    # Group 1 runs after the handler above has finished: commit conversation states and
+    # drafts now, so that a kill -9 right after a reply loses nothing.
+    application.add_handler(TypeHandler(Update, _flush_persistence), group=1)
+    application.add_error_handler(_on_error)
+
+
+async def _flush_persistence(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.application.update_persistence()
+
+
+async def _register_commands(application: BotApplication) -> None:
+    await application.bot.set_my_commands(
+        [BotCommand(name, command_description(name)) for name in CLIENT_COMMANDS]
+    )
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure with the update id and tell the user; the bot never goes silent."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    _LOGGER.error("Error while handling update %s", update_id, exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        await context.bot.send_message(update.effective_chat.id, render("start/error"))
+    except TelegramError:
+        _LOGGER.warning("Could not tell chat %s about the error", update.effective_chat.id)

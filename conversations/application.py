@@ -1,0 +1,303 @@
+"""/aanvraag: a new dossier, from the kind of service to the application deadline."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import IntEnum, auto
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.domain.dates import DateRejected, parse_date
+from bot.domain.deadlines import application_deadline, days_left
+from bot.domain.rules import Scheme
+from bot.services import get_services
+from bot.texts import label
+from conversations.common import keyboard, remember_client, say, user_id_of
+from conversations.flow import cancel_handlers, draft, end_flow
+from storage.dossiers import NewDossier, create_dossier
+
+MAX_TITLE = 80
+# A start this far ahead is probably a typo in the year: ask before counting on it.
+FAR_AHEAD = timedelta(days=365)
+_DRAFT = "aanvraag"
+
+
+class State(IntEnum):
+    SERVICE = auto()
+    THEME = auto()
+    TITLE = auto()
+    AGREEMENT = auto()
+    START_DATE = auto()
+    CONFIRM_FAR = auto()
+
+
+async def on_begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The services on offer under today's rules, as buttons."""
+    await remember_client(update, context)
+    services = get_services(context)
+    context.user_data[_DRAFT] = {}  # type: ignore[index]
+    scheme = services.rules.scheme_for(services.clock.today())
+    await _ask_service(update, context, scheme)
+    return State.SERVICE
+
+
+async def on_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The chosen service; then its theme (when there is a choice) or the title."""
+    code = _callback_value(update)
+    scheme = _today_scheme(context)
+    service = next((s for s in scheme.services if s.code == code), None)
+    if service is None:
+        await _ask_service(update, context, scheme, retry=True)
+        return State.SERVICE
+    current = draft(context, _DRAFT)
+    current["service"] = service.code
+    if len(service.themes) == 1:
+        current["theme"] = service.themes[0].code
+        await say(update, context, "application/ask_title", service=service)
+        return State.TITLE
+    buttons = [[(label("choice", name=t.name), f"thm:{t.code}")] for t in service.themes]
+    await say(update, context, "application/ask_theme", keyboard(*buttons), service=service)
+    return State.THEME
+
+
+async def on_theme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The chosen theme; then the project title."""
+    current = draft(context, _DRAFT)
+    scheme = _today_scheme(context)
+    service = scheme.service(current["service"])
+    code = _callback_value(update)
+    if code not in {t.code for t in service.themes}:
+        return await on_unexpected_theme(update, context)
+    current["theme"] = code
+    await say(update, context, "application/ask_title", service=service)
+    return State.TITLE
+
+
+async def on_title(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The project title; then whether the agreement is signed (or the enrolment made)."""
+    text = " ".join((update.effective_message.text or "").split())  # type: ignore[union-attr]
+    if not text or len(text) > MAX_TITLE:
+        await say(update, context, "application/title_invalid", max=MAX_TITLE, length=len(text))
+        return State.TITLE
+    current = draft(context, _DRAFT)
+    current["title"] = text
+    await _ask_agreement(update, context, current["service"], "application/ask_agreement")
+    return State.AGREEMENT
+
+
+async def on_agreement_yes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Asks for the project's start date."""
+    current = draft(context, _DRAFT)
+    await say(update, context, "application/ask_start", service=current["service"])
+    return State.START_DATE
+
+
+async def on_agreement_no(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """What to do first (sign or enrol), with a button for when that is done."""
+    current = draft(context, _DRAFT)
+    await _ask_agreement(update, context, current["service"], "application/agreement_first")
+    return State.AGREEMENT
+
+
+async def on_start_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The start date: the deadline, or an honest answer when it is too late or far off."""
+    services = get_services(context)
+    today = services.clock.today()
+    text = update.effective_message.text or ""  # type: ignore[union-attr]
+    parsed = parse_date(text, today)
+    if isinstance(parsed, DateRejected):
+        await say(update, context, "application/date_invalid", reason=parsed.reason, today=today)
+        return State.START_DATE
+    if parsed - today > FAR_AHEAD:
+        draft(context, _DRAFT)["pending_start"] = parsed.isoformat()
+        markup = keyboard([(label("far_yes"), "ver:ja"), (label("far_no"), "ver:nee")])
+        await say(update, context, "application/check_far", markup, start=parsed)
+        return State.CONFIRM_FAR
+    return await _create(update, context, parsed)
+
+
+async def on_far_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The far-off start date is right: the dossier and its deadline."""
+    pending = draft(context, _DRAFT).get("pending_start")
+    if pending is None:
+        return await on_agreement_yes(update, context)
+    return await _create(update, context, date.fromisoformat(pending))
+
+
+async def on_far_rejected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Asks for the start date again."""
+    draft(context, _DRAFT).pop("pending_start", None)
+    return await on_agreement_yes(update, context)
+
+
+async def on_unexpected_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Asks again to pick a service with the buttons."""
+    await _ask_service(update, context, _today_scheme(context), retry=True)
+    return State.SERVICE
+
+
+async def on_unexpected_theme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Asks again to pick a theme with the buttons."""
+    service = _today_scheme(context).service(draft(context, _DRAFT)["service"])
+    buttons = [[(label("choice", name=t.name), f"thm:{t.code}")] for t in service.themes]
+    await say(update, context, "application/retry_buttons", keyboard(*buttons))
+    return State.THEME
+
+
+async def on_unexpected_title(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Asks again for the title as text."""
+    await say(update, context, "application/title_invalid", max=MAX_TITLE, length=0)
+    return State.TITLE
+
+
+async def on_unexpected_agreement(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Asks again whether the agreement is signed, with the buttons."""
+    current = draft(context, _DRAFT)
+    await _ask_agreement(update, context, current["service"], "application/retry_buttons")
+    return State.AGREEMENT
+
+
+async def on_unexpected_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Asks again for the start date as text."""
+    today = get_services(context).clock.today()
+    await say(update, context, "application/date_invalid", reason="not_text", today=today)
+    return State.START_DATE
+
+
+async def on_unexpected_far(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Asks again to confirm the far-off date with the buttons."""
+    pending = draft(context, _DRAFT).get("pending_start")
+    if pending is None:
+        return await on_agreement_yes(update, context)
+    markup = keyboard([(label("far_yes"), "ver:ja"), (label("far_no"), "ver:nee")])
+    await say(update, context, "application/check_far", markup, start=date.fromisoformat(pending))
+    return State.CONFIRM_FAR
+
+
+async def _create(update: Update, context: ContextTypes.DEFAULT_TYPE, start: date) -> int:
+    services = get_services(context)
+    today = services.clock.today()
+    current = draft(context, _DRAFT)
+    scheme = services.rules.scheme_for(start)
+    service = next((s for s in scheme.services if s.code == current["service"]), None)
+    theme_codes = {t.code for t in service.themes} if service else set()
+    if service is None or current["theme"] not in theme_codes:
+        await say(update, context, "application/not_eligible", start=start, scheme=scheme)
+        return end_flow(context, _DRAFT)
+    deadline = application_deadline(start, scheme)
+    left = days_left(deadline, today)
+    if left < 0:
+        await say(update, context, "application/too_late", start=start, deadline=deadline)
+        return end_flow(context, _DRAFT)
+    dossier_id = await create_dossier(
+        services.db,
+        NewDossier(
+            client_id=user_id_of(update),
+            service=service.code,
+            theme=current["theme"],
+            title=current["title"],
+            start_date=start,
+        ),
+        services.clock.now(),
+    )
+    await say(
+        update,
+        context,
+        "application/deadline",
+        keyboard([(label("step_done", code="filed"), f"stap:{dossier_id}:filed")]),
+        title=current["title"],
+        start=start,
+        deadline=deadline,
+        days_left=left,
+        service=service,
+        scheme=scheme,
+    )
+    return end_flow(context, _DRAFT)
+
+
+async def _ask_service(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, scheme: Scheme, *, retry: bool = False
+) -> None:
+    buttons = [[(label("choice", name=s.name), f"svc:{s.code}")] for s in scheme.services]
+    await say(
+        update, context, "application/ask_service", keyboard(*buttons), scheme=scheme, retry=retry
+    )
+
+
+async def _ask_agreement(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, service: str, template: str
+) -> None:
+    markup = keyboard(
+        [(label("yes_signed", service=service), "ovk:ja")],
+        [(label("not_yet"), "ovk:nee")],
+    )
+    await say(update, context, template, markup, service=service)
+
+
+def _today_scheme(context: ContextTypes.DEFAULT_TYPE) -> Scheme:
+    services = get_services(context)
+    return services.rules.scheme_for(services.clock.today())
+
+
+def _callback_value(update: Update) -> str:
+    data = update.callback_query.data if update.callback_query else None
+    return (data or "").partition(":")[2]
+
+
+def build_application_handler() -> ConversationHandler[Any]:
+    """The persistent /aanvraag conversation."""
+    text = filters.TEXT & ~filters.COMMAND
+    anything = filters.ALL & ~filters.COMMAND
+    return ConversationHandler(
+        name="aanvraag",
+        persistent=True,
+        entry_points=[
+            CommandHandler("aanvraag", on_begin),
+            CallbackQueryHandler(on_begin, pattern=r"^menu:aanvraag$"),
+        ],
+        states={
+            State.SERVICE: [
+                CallbackQueryHandler(on_service, pattern=r"^svc:"),
+                MessageHandler(anything, on_unexpected_service),
+                CallbackQueryHandler(on_unexpected_service),
+            ],
+            State.THEME: [
+                CallbackQueryHandler(on_theme, pattern=r"^thm:"),
+                MessageHandler(anything, on_unexpected_theme),
+                CallbackQueryHandler(on_unexpected_theme),
+            ],
+            State.TITLE: [
+                MessageHandler(text, on_title),
+                MessageHandler(anything, on_unexpected_title),
+                CallbackQueryHandler(on_unexpected_title),
+            ],
+            State.AGREEMENT: [
+                CallbackQueryHandler(on_agreement_yes, pattern=r"^ovk:ja$"),
+                CallbackQueryHandler(on_agreement_no, pattern=r"^ovk:nee$"),
+                MessageHandler(anything, on_unexpected_agreement),
+                CallbackQueryHandler(on_unexpected_agreement),
+            ],
+            State.START_DATE: [
+                MessageHandler(text, on_start_date),
+                MessageHandler(anything, on_unexpected_start),
+                CallbackQueryHandler(on_unexpected_start),
+            ],
+            State.CONFIRM_FAR: [
+                CallbackQueryHandler(on_far_confirmed, pattern=r"^ver:ja$"),
+                CallbackQueryHandler(on_far_rejected, pattern=r"^ver:nee$"),
+                MessageHandler(anything, on_unexpected_far),
+                CallbackQueryHandler(on_unexpected_far),
+            ],
+        },
+        fallbacks=cancel_handlers(),
+        allow_reentry=True,  # /aanvraag mid-flow starts over
+    )

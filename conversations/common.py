@@ -1,0 +1,81 @@
+"""Small helpers every conversation uses: replying, keyboards, the client record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import suppress
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.services import get_services
+from bot.texts import render
+from storage.clients import upsert_client
+
+Button = tuple[str, str]  # (label, callback data)
+
+TELEGRAM_MAX_CALLBACK_DATA = 64
+
+
+def keyboard(*rows: Sequence[Button]) -> InlineKeyboardMarkup:
+    """Inline keyboard from rows of (label, data); data is checked against Telegram's limit."""
+    for _, data in (button for row in rows for button in row):
+        if len(data.encode()) > TELEGRAM_MAX_CALLBACK_DATA:
+            raise ValueError(f"callback data over 64 bytes: {data!r}")
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+    )
+
+
+async def reply(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message:
+    """Send `text` (Telegram HTML) to the chat the update came from.
+
+    A pressed button is acknowledged and removed from its message first, so that an old
+    message cannot be pressed twice by mistake.
+    """
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        if query.message is not None and isinstance(query.message, Message):
+            # Already without buttons, or too old to edit: nothing to tidy then.
+            with suppress(BadRequest):
+                await query.edit_message_reply_markup(reply_markup=None)
+    chat = update.effective_chat
+    if chat is None:
+        raise RuntimeError("update without a chat")
+    return await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+async def say(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    template: str,
+    markup: InlineKeyboardMarkup | None = None,
+    **values: object,
+) -> Message:
+    """Render a template and `reply` with it."""
+    return await reply(update, context, render(template, **values), markup)
+
+
+async def remember_client(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Create or refresh the client record of the user behind this update."""
+    user = update.effective_user
+    if user is None:
+        return
+    services = get_services(context)
+    await upsert_client(
+        services.db, user.id, user.first_name, user.last_name, user.username, services.clock.now()
+    )
+
+
+def user_id_of(update: Update) -> int:
+    user = update.effective_user
+    if user is None:
+        raise RuntimeError("update without a user")
+    return user.id

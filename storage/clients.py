@@ -1,0 +1,74 @@
+"""Clients: the Telegram users the bot talks to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Client:
+    user_id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    active: bool
+    company_name: str | None
+    enterprise_number: str | None
+    registration_step: int
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or str(self.user_id)
+
+
+async def upsert_client(
+    db: Database,
+    user_id: int,
+    first_name: str,
+    last_name: str | None,
+    username: str | None,
+    now: datetime,
+) -> None:
+    """Record the client (again): a message from them also means they no longer block us."""
+    stamp = now.isoformat()
+    await db.execute(
+        "INSERT INTO clients (user_id, first_name, last_name, username, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET first_name = excluded.first_name,"
+        " last_name = excluded.last_name, username = excluded.username, active = 1,"
+        " updated_at = excluded.updated_at"
+        " WHERE first_name IS NOT excluded.first_name OR last_name IS NOT excluded.last_name"
+        " OR username IS NOT excluded.username OR active = 0",
+        (user_id, first_name, last_name, username, stamp, stamp),
+    )
+
+
+async def get_client(db: Database, user_id: int) -> Client | None:
+    row = await db.fetch_one(
+        "SELECT user_id, first_name, last_name, username, active, company_name,"
+        " enterprise_number, registration_step FROM clients WHERE user_id = ?",
+        (user_id,),
+    )
+    if row is None:
+        return None
+    return Client(
+        user_id=row["user_id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        active=bool(row["active"]),
+        company_name=row["company_name"],
+        enterprise_number=row["enterprise_number"],
+        registration_step=row["registration_step"],
+    )
+
+
+async def mark_inactive(db: Database, user_id: int, now: datetime) -> None:
+    """The client blocked the bot (Telegram answered 403)."""
+    await db.execute(
+        "UPDATE clients SET active = 0, updated_at = ? WHERE user_id = ?",
+        (now.isoformat(), user_id),
+    )

@@ -1,0 +1,121 @@
+"""Dossiers: one project of a client, with the dates of the steps done."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import aiosqlite
+
+from bot.domain.progress import Dossier, Step
+from storage.db import Database
+
+_COLUMNS = (
+    "id, client_id, service, theme, title, company_size, amount_cents, start_date, "
+    + ", ".join(f"{step.value}_on" for step in Step)
+    + ", confirmed_by"
+)
+
+
+@dataclass(frozen=True)
+class NewDossier:
+    client_id: int
+    service: str
+    theme: str
+    title: str
+    start_date: date
+    company_size: str | None = None
+    amount: Decimal | None = None
+
+
+async def create_dossier(db: Database, new: NewDossier, now: datetime) -> int:
+    stamp = now.isoformat()
+    return await db.insert(
+        "INSERT INTO dossiers (client_id, service, theme, title, company_size, amount_cents,"
+        " start_date, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            new.client_id,
+            new.service,
+            new.theme,
+            new.title,
+            new.company_size,
+            _to_cents(new.amount),
+            new.start_date.isoformat(),
+            stamp,
+            stamp,
+        ),
+    )
+
+
+async def get_dossier(db: Database, dossier_id: int) -> Dossier | None:
+    row = await db.fetch_one(f"SELECT {_COLUMNS} FROM dossiers WHERE id = ?", (dossier_id,))
+    return None if row is None else _to_dossier(row)
+
+
+async def get_client_dossier(db: Database, client_id: int, dossier_id: int) -> Dossier | None:
+    """A dossier only if it belongs to this client (callback data can be forged)."""
+    row = await db.fetch_one(
+        f"SELECT {_COLUMNS} FROM dossiers WHERE id = ? AND client_id = ?",
+        (dossier_id, client_id),
+    )
+    return None if row is None else _to_dossier(row)
+
+
+async def list_open_dossiers(db: Database, client_id: int) -> list[Dossier]:
+    rows = await db.fetch_all(
+        f"SELECT {_COLUMNS} FROM dossiers WHERE client_id = ? AND closed = 0 ORDER BY start_date,"
+        " id",
+        (client_id,),
+    )
+    return [_to_dossier(row) for row in rows]
+
+
+async def record_step(
+    db: Database,
+    dossier_id: int,
+    step: Step,
+    on: date,
+    now: datetime,
+    by: int | None = None,
+    closes: bool = False,
+) -> bool:
+    """Set a step's date once; False when it was already recorded (e.g. by staff first)."""
+    column = f"{Step(step).value}_on"  # Step values are a fixed whitelist of column names
+    extra = ", confirmed_by = ?" if step is Step.CONFIRMED else ""
+    params: list[object] = [on.isoformat(), now.isoformat(), int(closes)]
+    if step is Step.CONFIRMED:
+        params.append(by)
+    params.append(dossier_id)
+    changed = await db.execute(
+        f"UPDATE dossiers SET {column} = ?, updated_at = ?, closed = MAX(closed, ?){extra}"
+        f" WHERE id = ? AND {column} IS NULL",
+        params,
+    )
+    return changed == 1
+
+
+def _to_cents(amount: Decimal | None) -> int | None:
+    return None if amount is None else int((amount * 100).to_integral_value())
+
+
+def _to_dossier(row: aiosqlite.Row) -> Dossier:
+    done: Mapping[Step, date] = {
+        step: date.fromisoformat(row[f"{step.value}_on"])
+        for step in Step
+        if row[f"{step.value}_on"] is not None
+    }
+    cents = row["amount_cents"]
+    return Dossier(
+        id=row["id"],
+        client_id=row["client_id"],
+        service=row["service"],
+        theme=row["theme"],
+        title=row["title"],
+        start_date=date.fromisoformat(row["start_date"]),
+        company_size=row["company_size"],
+        amount=None if cents is None else Decimal(cents) / 100,
+        done=done,
+        confirmed_by=row["confirmed_by"],
+    )
