@@ -22,11 +22,12 @@ from telegram.ext import (
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery import RateLimiter
 from bot.domain.rules import load_rules
 from bot.services import Services, attach
 from bot.texts import command_description, render
 from conversations.application import build_application_handler
-from conversations.dossiers import build_step_handler, on_deadlines
+from conversations.dossiers import build_step_handler, on_deadlines, on_done_now, on_vigc_help
 from conversations.flow import on_cancel
 from conversations.start import (
     on_free_text,
@@ -75,6 +76,7 @@ def build_application(
             db=db,
             rules=load_rules(settings.rules_path),
             clock=clock or Clock(settings.timezone),
+            limiter=RateLimiter(settings.broadcast_rate),
         ),
     )
     register_handlers(application)
@@ -93,6 +95,8 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(CommandHandler("annuleer", on_cancel))
     application.add_handler(CallbackQueryHandler(on_deadlines, pattern=r"^menu:termijnen$"))
     application.add_handler(CallbackQueryHandler(on_help, pattern=r"^menu:help$"))
+    application.add_handler(CallbackQueryHandler(on_done_now, pattern=r"^klaar:\d+:[a-z_]+$"))
+    application.add_handler(CallbackQueryHandler(on_vigc_help, pattern=r"^hulp:\d+$"))
 
     # Catch-alls last: only what no flow or command claimed reaches them.
     application.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))

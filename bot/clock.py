@@ -23,3 +23,7 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self.offset += delta
+
+    def travel_to(self, moment: datetime) -> None:
+        """Make `now()` read `moment` (aware) from here on, ticking along with real time."""
+        self.offset = moment - datetime.now(UTC)

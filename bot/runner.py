@@ -1,13 +1,16 @@
-"""Runs the bot until asked to stop: database, Telegram polling, background loops."""
+"""Runs the bot: database, Telegram long polling and the reminder scheduler, until stopped."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import ALLOWED_UPDATES, BotApplication, build_application
 from bot.clock import Clock
 from bot.config import Settings
+from bot.reminders import ReminderScheduler
+from bot.services import Services, get_services_of
 from storage.db import Database
 
 _LOGGER = logging.getLogger(__name__)
@@ -16,24 +19,51 @@ _LOGGER = logging.getLogger(__name__)
 LONG_POLL_TIMEOUT = 10
 
 
-async def serve(settings: Settings, stop: asyncio.Event, clock: Clock | None = None) -> None:
-    """Long-poll Telegram until `stop` is set, then shut down cleanly."""
-    db = Database(settings.database_path)
-    await db.open()
-    try:
-        application = build_application(settings, db, clock)
-        async with application:  # initialize (loads persistence) … shutdown (flushes it)
-            await application.start()
-            updater = application.updater
-            if updater is None:
-                raise RuntimeError("the Application was built without an Updater")
-            await updater.start_polling(
-                allowed_updates=ALLOWED_UPDATES, timeout=LONG_POLL_TIMEOUT, poll_interval=0
-            )
-            _LOGGER.info("Bot started as @%s", application.bot.username)
-            await stop.wait()
-            _LOGGER.info("Stopping")
-            await updater.stop()
+class BotRuntime:
+    """One running bot; tests and the sandbox start and stop it in-process."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_path)
+        self.application: BotApplication = build_application(settings, self.db, clock)
+        self.services: Services = get_services_of(self.application)
+        self.scheduler = ReminderScheduler(self.services, self.application.bot)
+        self._stop_background = asyncio.Event()
+        self._background: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.db.open()
+        application = self.application
+        await application.initialize()  # loads the persisted conversations and drafts
+        await application.start()
+        if application.updater is None:
+            raise RuntimeError("the Application was built without an Updater")
+        await application.updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES, timeout=LONG_POLL_TIMEOUT, poll_interval=0
+        )
+        self._background.append(asyncio.create_task(self.scheduler.run(self._stop_background)))
+        _LOGGER.info("Bot started as @%s", application.bot.username)
+
+    async def stop(self) -> None:
+        _LOGGER.info("Stopping")
+        self._stop_background.set()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
+        application = self.application
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
             await application.stop()
+        await application.shutdown()  # flushes the persistence one last time
+        await self.db.close()
+
+
+async def serve(settings: Settings, stop: asyncio.Event, clock: Clock | None = None) -> None:
+    """Run until `stop` is set, then shut down cleanly."""
+    runtime = BotRuntime(settings, clock)
+    await runtime.start()
+    try:
+        await stop.wait()
     finally:
-        await db.close()
+        await runtime.stop()

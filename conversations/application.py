@@ -19,11 +19,12 @@ from telegram.ext import (
 from bot.domain.dates import DateRejected, parse_date
 from bot.domain.deadlines import application_deadline, days_left
 from bot.domain.rules import Scheme
+from bot.reminders import sync_reminders
 from bot.services import get_services
 from bot.texts import label
 from conversations.common import keyboard, remember_client, say, user_id_of
 from conversations.flow import cancel_handlers, draft, end_flow
-from storage.dossiers import NewDossier, create_dossier
+from storage.dossiers import NewDossier, create_dossier, get_dossier
 
 MAX_TITLE = 80
 # A start this far ahead is probably a typo in the year: ask before counting on it.
@@ -209,6 +210,9 @@ async def _create(update: Update, context: ContextTypes.DEFAULT_TYPE, start: dat
         ),
         services.clock.now(),
     )
+    dossier = await get_dossier(services.db, dossier_id)
+    if dossier is not None:
+        await sync_reminders(services, dossier)
     await say(
         update,
         context,

@@ -23,14 +23,13 @@ from bot.domain.progress import (
     current_deadline,
     next_step,
     own_share_due,
-    steps_for,
 )
-from bot.domain.rules import Scheme
 from bot.services import Services, get_services
+from bot.steps import complete_step
 from bot.texts import label, render
 from conversations.common import keyboard, reply, say, user_id_of
 from conversations.flow import cancel_handlers, draft, end_flow
-from storage.dossiers import get_client_dossier, list_open_dossiers, record_step
+from storage.dossiers import get_client_dossier, list_open_dossiers
 
 _DRAFT = "stap"
 # More open dossiers than this is unusual for one company; the rest are counted, not shown.
@@ -148,20 +147,8 @@ async def _record(
 ) -> int:
     services = get_services(context)
     scheme = services.rules.scheme_for(dossier.start_date)
-    remaining = _steps_after(dossier, scheme, step)
-    recorded = await record_step(
-        services.db,
-        dossier.id,
-        step,
-        day,
-        services.clock.now(),
-        by=user_id_of(update),
-        closes=not remaining,
-    )
-    fresh = await get_client_dossier(services.db, user_id_of(update), dossier.id)
-    if fresh is None:  # deleted meanwhile (/vergeetmij on another device)
-        return end_flow(context, _DRAFT)
     deadline = current_deadline(dossier, scheme, services.clock.today())
+    recorded, fresh = await complete_step(services, dossier, step, day, by=user_id_of(update))
     await say(
         update,
         context,
@@ -176,9 +163,21 @@ async def _record(
     return end_flow(context, _DRAFT)
 
 
-def _steps_after(dossier: Dossier, scheme: Scheme, step: Step) -> list[Step]:
-    order = steps_for(dossier, scheme)
-    return [s for s in order[order.index(step) + 1 :] if s not in dossier.done]
+async def on_done_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Gedaan on a reminder: the step is recorded today and its reminders stop at once."""
+    services = get_services(context)
+    _, raw_id, raw_step = (update.callback_query.data or "").split(":")  # type: ignore[union-attr]
+    dossier = await get_client_dossier(services.db, user_id_of(update), int(raw_id))
+    scheme = None if dossier is None else services.rules.scheme_for(dossier.start_date)
+    if dossier is None or scheme is None or raw_step != next_step(dossier, scheme):
+        await say(update, context, "start/stale_button")
+        return
+    await _record(update, context, dossier, Step(raw_step), services.clock.today())
+
+
+async def on_vigc_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """How to reach VIGC, for a client stuck on a step."""
+    await say(update, context, "contact", contact=get_services(context).settings.vigc_contact)
 
 
 def build_step_handler() -> ConversationHandler[Any]:
