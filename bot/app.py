@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -27,6 +28,7 @@ from bot.domain.rules import load_rules
 from bot.services import Services, attach
 from bot.texts import command_description, render
 from conversations.application import build_application_handler
+from conversations.common import on_any_button
 from conversations.dossiers import build_step_handler, on_deadlines, on_done_now, on_vigc_help
 from conversations.flow import on_cancel
 from conversations.start import (
@@ -40,6 +42,10 @@ from storage.db import Database
 from storage.persistence import SQLitePersistence
 
 _LOGGER = logging.getLogger(__name__)
+
+# Opt in to python-telegram-bot's timedelta durations (its next major's default): otherwise
+# every 429 (RetryAfter) comes with a deprecation warning.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 # The command menu every client sees, in this order.
 CLIENT_COMMANDS = ("start", "aanvraag", "termijnen", "help", "annuleer")
@@ -66,7 +72,6 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .post_init(_register_commands)
         .build()
     )
     attach(
@@ -84,6 +89,9 @@ def build_application(
 
 
 def register_handlers(application: BotApplication) -> None:
+    # Group -1 runs first for every button press: acknowledge it and retire its keyboard.
+    application.add_handler(CallbackQueryHandler(on_any_button), group=-1)
+
     # Conversations first: a client inside a flow has their answers (and stray commands)
     # handled by that flow, not by the general commands below.
     application.add_handler(build_application_handler())
@@ -113,7 +121,8 @@ async def _flush_persistence(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await context.application.update_persistence()
 
 
-async def _register_commands(application: BotApplication) -> None:
+async def register_commands(application: BotApplication) -> None:
+    """The Dutch command menu (`setMyCommands`), sent at every start."""
     await application.bot.set_my_commands(
         [BotCommand(name, command_description(name)) for name in CLIENT_COMMANDS]
     )

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from bot.app import ALLOWED_UPDATES, BotApplication, build_application
+from bot.app import ALLOWED_UPDATES, BotApplication, build_application, register_commands
 from bot.clock import Clock
 from bot.config import Settings
 from bot.reminders import ReminderScheduler
@@ -35,6 +35,7 @@ class BotRuntime:
         await self.db.open()
         application = self.application
         await application.initialize()  # loads the persisted conversations and drafts
+        await register_commands(application)
         await application.start()
         if application.updater is None:
             raise RuntimeError("the Application was built without an Updater")

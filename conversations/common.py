@@ -16,6 +16,7 @@ from storage.clients import upsert_client
 Button = tuple[str, str]  # (label, callback data)
 
 TELEGRAM_MAX_CALLBACK_DATA = 64
+KEEP_KEYBOARD_PREFIXES = ("hulp:",)
 
 
 def keyboard(*rows: Sequence[Button]) -> InlineKeyboardMarkup:
@@ -34,22 +35,28 @@ async def reply(
     text: str,
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message:
-    """Send `text` (Telegram HTML) to the chat the update came from.
-
-    A pressed button is acknowledged and removed from its message first, so that an old
-    message cannot be pressed twice by mistake.
-    """
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-        if query.message is not None and isinstance(query.message, Message):
-            # Already without buttons, or too old to edit: nothing to tidy then.
-            with suppress(BadRequest):
-                await query.edit_message_reply_markup(reply_markup=None)
+    """Send `text` (Telegram HTML) to the chat the update came from."""
     chat = update.effective_chat
     if chat is None:
         raise RuntimeError("update without a chat")
     return await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+async def on_any_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every press is acknowledged at once; its keyboard goes, so it cannot be pressed twice.
+
+    "Hulp" buttons keep their keyboard: asking for help is not an answer.
+    """
+    query = update.callback_query
+    if query is None:
+        return
+    await query.answer()
+    if (query.data or "").startswith(KEEP_KEYBOARD_PREFIXES):
+        return
+    if isinstance(query.message, Message) and query.message.reply_markup is not None:
+        # Too old to edit, or already without buttons: nothing to tidy then.
+        with suppress(BadRequest):
+            await query.edit_message_reply_markup(reply_markup=None)
 
 
 async def say(

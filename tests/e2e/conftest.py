@@ -1,0 +1,88 @@
+"""End-to-end fixtures: the real bot, in-process, against the strict Bot API emulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.clock import Clock
+from bot.config import Settings, load_settings
+from bot.emulator import BotApiEmulator, FakeUser
+from bot.runner import BotRuntime
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+BRUSSELS = ZoneInfo("Europe/Brussels")
+CLIENT_ID = 1001
+STAFF_ID = 900
+# Every e2e test starts on Saturday 28 November 2026, 10:00 in Brussels.
+START_OF_TEST = datetime(2026, 11, 28, 10, 0, tzinfo=BRUSSELS)
+
+
+@pytest.fixture(autouse=True)
+def _timedelta_durations(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    yield
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator() as emu:
+        yield emu
+        assert emu.internal_errors == []
+
+
+def make_settings(emulator: BotApiEmulator, db_path: Path, **extra: str) -> Settings:
+    values = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": emulator.base_url,
+        "DATABASE_PATH": str(db_path),
+        "STAFF_IDS": str(STAFF_ID),
+        **extra,
+    }
+    return load_settings(values, env_file=None)
+
+
+@pytest.fixture
+def settings(emulator: BotApiEmulator, tmp_path: Path) -> Settings:
+    return make_settings(emulator, tmp_path / "bot.sqlite3")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    clock = Clock(BRUSSELS)
+    clock.travel_to(START_OF_TEST)
+    return clock
+
+
+@pytest.fixture
+async def runtime(settings: Settings, clock: Clock) -> AsyncIterator[BotRuntime]:
+    runtime = BotRuntime(settings, clock)
+    await runtime.start()
+    yield runtime
+    await runtime.stop()
+
+
+@pytest.fixture
+def client(emulator: BotApiEmulator) -> FakeUser:
+    return emulator.user(CLIENT_ID, "Jan", "jan_kmo", last_name="Jansen")
+
+
+@pytest.fixture
+def staff(emulator: BotApiEmulator) -> FakeUser:
+    return emulator.user(STAFF_ID, "Els", "els_vigc")
+
+
+async def say(user: FakeUser, text: str, replies: int = 1) -> list:
+    """The user types `text`; returns the bot's `replies` new messages."""
+    await user.send(text)
+    return await user.wait_for_messages(replies)
+
+
+async def press(user: FakeUser, button: str, replies: int = 1) -> list:
+    """The user presses the button labelled `button` on the latest keyboard."""
+    await user.press(button)
+    return await user.wait_for_messages(replies)
