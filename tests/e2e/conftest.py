@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,12 +20,6 @@ CLIENT_ID = 1001
 STAFF_ID = 900
 # Every e2e test starts on Saturday 28 November 2026, 10:00 in Brussels.
 START_OF_TEST = datetime(2026, 11, 28, 10, 0, tzinfo=BRUSSELS)
-
-
-@pytest.fixture(autouse=True)
-def _timedelta_durations(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    yield
 
 
 @pytest.fixture
