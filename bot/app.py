@@ -25,12 +25,21 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery import RateLimiter
 from bot.domain.rules import load_rules
-from bot.services import Services, attach
+from bot.services import Services, attach, get_services_of
+from bot.staff_access import register_staff_menus, staff_filter, staff_handlers_for_logging
 from bot.texts import command_description, render
+from conversations.agenda import CALLBACK_PATTERN as AGENDA_PATTERN
+from conversations.agenda import on_calendar
 from conversations.application import build_application_handler
+from conversations.broadcast import build_broadcast_handler
+from conversations.calculator import build_calculator_handler
+from conversations.change_date import build_change_date_handler
 from conversations.common import on_any_button
 from conversations.dossiers import build_step_handler, on_deadlines, on_done_now, on_vigc_help
 from conversations.flow import on_cancel
+from conversations.privacy import build_privacy_handler, on_my_data
+from conversations.registration import build_registration_handler
+from conversations.staff import staff_handlers
 from conversations.start import (
     on_free_text,
     on_help,
@@ -48,7 +57,19 @@ _LOGGER = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 # The command menu every client sees, in this order.
-CLIENT_COMMANDS = ("start", "aanvraag", "termijnen", "help", "annuleer")
+CLIENT_COMMANDS = (
+    "start",
+    "registratie",
+    "aanvraag",
+    "termijnen",
+    "wijzig",
+    "berekenen",
+    "contact",
+    "help",
+    "annuleer",
+    "mijngegevens",
+    "vergeetmij",
+)
 # Only the update types the bot handles; edited messages are not answers.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
@@ -81,7 +102,9 @@ def build_application(
             db=db,
             rules=load_rules(settings.rules_path),
             clock=clock or Clock(settings.timezone),
-            limiter=RateLimiter(settings.broadcast_rate),
+            # Burst 1: sends are evenly spaced, so no second holds more than rate + 1 of
+            # them (a full bucket would let 2 x rate through right after a quiet spell).
+            limiter=RateLimiter(settings.broadcast_rate, burst=1),
         ),
     )
     register_handlers(application)
@@ -94,8 +117,19 @@ def register_handlers(application: BotApplication) -> None:
 
     # Conversations first: a client inside a flow has their answers (and stray commands)
     # handled by that flow, not by the general commands below.
+    # /vergeetmij first: erasing one's data is never blocked by a half-answered question.
+    application.add_handler(build_privacy_handler())
     application.add_handler(build_application_handler())
     application.add_handler(build_step_handler())
+    application.add_handler(build_change_date_handler())
+    application.add_handler(build_registration_handler())
+    application.add_handler(build_calculator_handler())
+    # VIGC staff only (STAFF_IDS); for anyone else these fall through to the catch-alls.
+    staff = staff_filter(get_services_of(application).settings.staff_ids)
+    application.add_handler(build_broadcast_handler(staff))
+    # Group -2 only logs: staff commands tried by others; the staff menu on first contact.
+    for logger in staff_handlers_for_logging(staff):
+        application.add_handler(logger, group=-2)
 
     application.add_handler(CommandHandler("start", on_start))
     application.add_handler(CommandHandler(["help", "hulp"], on_help))
@@ -105,6 +139,12 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(CallbackQueryHandler(on_help, pattern=r"^menu:help$"))
     application.add_handler(CallbackQueryHandler(on_done_now, pattern=r"^klaar:\d+:[a-z_]+$"))
     application.add_handler(CallbackQueryHandler(on_vigc_help, pattern=r"^hulp:\d+$"))
+    application.add_handler(CommandHandler("contact", on_vigc_help))
+    application.add_handler(CommandHandler("mijngegevens", on_my_data))
+    application.add_handler(CallbackQueryHandler(on_calendar, pattern=AGENDA_PATTERN))
+
+    for staff_handler in staff_handlers(staff):
+        application.add_handler(staff_handler)
 
     # Catch-alls last: only what no flow or command claimed reaches them.
     application.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
@@ -126,6 +166,7 @@ async def register_commands(application: BotApplication) -> None:
     await application.bot.set_my_commands(
         [BotCommand(name, command_description(name)) for name in CLIENT_COMMANDS]
     )
+    await register_staff_menus(application, CLIENT_COMMANDS)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -84,9 +84,15 @@ class ReminderScheduler:
         self.services = services
         self.bot = bot
 
+    async def recover(self) -> int:
+        """Before any pass: claims left by a process that died before sending go back.
+
+        Must finish before the first pass claims anything, or it would release live claims.
+        """
+        return await release_claims(self.services.db)
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Release stale claims, then pass at start-up, on wake-up and every minute."""
-        await release_claims(self.services.db)
+        """Pass at start-up, on wake-up and at least every minute until `stop` is set."""
         wakeup = self.services.reminders_wakeup
         while not stop.is_set():
             wakeup.clear()

@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from bot.app import ALLOWED_UPDATES, BotApplication, build_application, register_commands
+from bot.broadcast import Broadcaster
 from bot.clock import Clock
 from bot.config import Settings
 from bot.reminders import ReminderScheduler
@@ -28,6 +29,7 @@ class BotRuntime:
         self.application: BotApplication = build_application(settings, self.db, clock)
         self.services: Services = get_services_of(self.application)
         self.scheduler = ReminderScheduler(self.services, self.application.bot)
+        self.broadcaster = Broadcaster(self.services, self.application)
         self._stop_background = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
 
@@ -42,7 +44,9 @@ class BotRuntime:
         await application.updater.start_polling(
             allowed_updates=ALLOWED_UPDATES, timeout=LONG_POLL_TIMEOUT, poll_interval=0
         )
+        await self.scheduler.recover()
         self._background.append(asyncio.create_task(self.scheduler.run(self._stop_background)))
+        self._background.append(asyncio.create_task(self.broadcaster.run(self._stop_background)))
         _LOGGER.info("Bot started as @%s", application.bot.username)
 
     async def stop(self) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from enum import IntEnum, auto
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -18,12 +19,17 @@ from telegram.ext import (
 
 from bot.domain.dates import DateRejected, parse_date
 from bot.domain.deadlines import application_deadline, days_left
-from bot.domain.rules import Scheme
+from bot.domain.enterprise import format_enterprise_number
+from bot.domain.money import AmountRejected, parse_amount
+from bot.domain.registration import is_registered
+from bot.domain.rules import SIZES, Scheme
 from bot.reminders import sync_reminders
 from bot.services import get_services
 from bot.texts import label
+from conversations.agenda import calendar_button
 from conversations.common import keyboard, remember_client, say, user_id_of
 from conversations.flow import cancel_handlers, draft, end_flow
+from storage.clients import get_client, set_company_size
 from storage.dossiers import NewDossier, create_dossier, get_dossier
 
 MAX_TITLE = 80
@@ -39,15 +45,20 @@ class State(IntEnum):
     AGREEMENT = auto()
     START_DATE = auto()
     CONFIRM_FAR = auto()
+    # Added later: new states go last, so that persisted state numbers keep their meaning.
+    SIZE = auto()
+    AMOUNT = auto()
 
 
 async def on_begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """The services on offer under today's rules, as buttons."""
+    """The services on offer under today's rules, as buttons (and: register first, if not yet)."""
     await remember_client(update, context)
     services = get_services(context)
     context.user_data[_DRAFT] = {}  # type: ignore[index]
     scheme = services.rules.scheme_for(services.clock.today())
-    await _ask_service(update, context, scheme)
+    client = await get_client(services.db, user_id_of(update))
+    registered = client is not None and is_registered(client.registration_step)
+    await _ask_service(update, context, scheme, register_first=not registered)
     return State.SERVICE
 
 
@@ -84,13 +95,57 @@ async def on_theme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 
 async def on_title(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """The project title; then whether the agreement is signed (or the enrolment made)."""
+    """The project title; then the company size (unless known) and the amount."""
     text = " ".join((update.effective_message.text or "").split())  # type: ignore[union-attr]
     if not text or len(text) > MAX_TITLE:
         await say(update, context, "application/title_invalid", max=MAX_TITLE, length=len(text))
         return State.TITLE
     current = draft(context, _DRAFT)
     current["title"] = text
+    client = await get_client(get_services(context).db, user_id_of(update))
+    if client is None or client.company_size not in SIZES:
+        await _ask_size(update, context)
+        return State.SIZE
+    current["size"] = client.company_size
+    await _ask_amount(update, context, "application/ask_amount", size_known=True)
+    return State.AMOUNT
+
+
+async def on_size(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The company size, kept in the client's profile; then the amount excl. VAT."""
+    size = _callback_value(update)
+    if size not in SIZES:
+        return await on_unexpected_size(update, context)
+    services = get_services(context)
+    await set_company_size(services.db, user_id_of(update), size, services.clock.now())
+    draft(context, _DRAFT)["size"] = size
+    await _ask_amount(update, context, "application/ask_amount", size_known=False)
+    return State.AMOUNT
+
+
+async def on_other_size(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The size from the profile is not right: asks it again."""
+    await _ask_size(update, context)
+    return State.SIZE
+
+
+async def on_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The amount excl. VAT (for the own share later); then the agreement question."""
+    text = update.effective_message.text if update.effective_message else None
+    amount = parse_amount(text or "")
+    if isinstance(amount, AmountRejected):
+        await _ask_amount(update, context, "calculator/amount_invalid", reason=amount.reason)
+        return State.AMOUNT
+    current = draft(context, _DRAFT)
+    current["amount"] = str(amount)  # exact decimal, JSON-friendly
+    await _ask_agreement(update, context, current["service"], "application/ask_agreement")
+    return State.AGREEMENT
+
+
+async def on_amount_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """No amount yet; then the agreement question."""
+    current = draft(context, _DRAFT)
+    current.pop("amount", None)
     await _ask_agreement(update, context, current["service"], "application/ask_agreement")
     return State.AGREEMENT
 
@@ -160,6 +215,18 @@ async def on_unexpected_title(update: Update, context: ContextTypes.DEFAULT_TYPE
     return State.TITLE
 
 
+async def on_unexpected_size(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Asks again to pick the company size with the buttons."""
+    await say(update, context, "application/retry_buttons", _size_keyboard())
+    return State.SIZE
+
+
+async def on_unexpected_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Asks again for the amount as text (or Nog niet gekend)."""
+    await _ask_amount(update, context, "calculator/amount_invalid", reason="not_text")
+    return State.AMOUNT
+
+
 async def on_unexpected_agreement(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Asks again whether the agreement is signed, with the buttons."""
     current = draft(context, _DRAFT)
@@ -199,6 +266,7 @@ async def _create(update: Update, context: ContextTypes.DEFAULT_TYPE, start: dat
     if left < 0:
         await say(update, context, "application/too_late", start=start, deadline=deadline)
         return end_flow(context, _DRAFT)
+    amount = current.get("amount")
     dossier_id = await create_dossier(
         services.db,
         NewDossier(
@@ -207,17 +275,26 @@ async def _create(update: Update, context: ContextTypes.DEFAULT_TYPE, start: dat
             theme=current["theme"],
             title=current["title"],
             start_date=start,
+            company_size=current.get("size"),
+            amount=None if amount is None else Decimal(amount),
         ),
         services.clock.now(),
     )
     dossier = await get_dossier(services.db, dossier_id)
     if dossier is not None:
         await sync_reminders(services, dossier)
+    client = await get_client(services.db, user_id_of(update))
+    number = client.enterprise_number if client else None
     await say(
         update,
         context,
         "application/deadline",
-        keyboard([(label("step_done", code="filed"), f"stap:{dossier_id}:filed")]),
+        keyboard(
+            [(label("step_done", code="filed"), f"stap:{dossier_id}:filed")],
+            [calendar_button(dossier_id)],
+        ),
+        company=client.company_name if client else None,
+        enterprise_number=format_enterprise_number(number) if number else None,
         title=current["title"],
         start=start,
         deadline=deadline,
@@ -229,11 +306,53 @@ async def _create(update: Update, context: ContextTypes.DEFAULT_TYPE, start: dat
 
 
 async def _ask_service(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, scheme: Scheme, *, retry: bool = False
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    scheme: Scheme,
+    *,
+    retry: bool = False,
+    register_first: bool = False,
 ) -> None:
     buttons = [[(label("choice", name=s.name), f"svc:{s.code}")] for s in scheme.services]
     await say(
-        update, context, "application/ask_service", keyboard(*buttons), scheme=scheme, retry=retry
+        update,
+        context,
+        "application/ask_service",
+        keyboard(*buttons),
+        scheme=scheme,
+        retry=retry,
+        register_first=register_first,
+    )
+
+
+async def _ask_size(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await say(update, context, "application/ask_size", _size_keyboard())
+
+
+def _size_keyboard() -> InlineKeyboardMarkup:
+    return keyboard([(label("size", code=size), f"grootte:{size}") for size in SIZES])
+
+
+async def _ask_amount(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    template: str,
+    *,
+    size_known: bool = False,
+    **values: object,
+) -> None:
+    rows = [[(label("amount_unknown"), "bedrag:onbekend")]]
+    if size_known:
+        rows.append([(label("other_size"), "grootte:wijzig")])
+    current = draft(context, _DRAFT)
+    await say(
+        update,
+        context,
+        template,
+        keyboard(*rows),
+        size=current.get("size"),
+        size_known=size_known,
+        **values,
     )
 
 
@@ -283,6 +402,18 @@ def build_application_handler() -> ConversationHandler[Any]:
                 MessageHandler(text, on_title),
                 MessageHandler(anything, on_unexpected_title),
                 CallbackQueryHandler(on_unexpected_title),
+            ],
+            State.SIZE: [
+                CallbackQueryHandler(on_size, pattern=r"^grootte:"),
+                MessageHandler(anything, on_unexpected_size),
+                CallbackQueryHandler(on_unexpected_size),
+            ],
+            State.AMOUNT: [
+                CallbackQueryHandler(on_amount_unknown, pattern=r"^bedrag:onbekend$"),
+                CallbackQueryHandler(on_other_size, pattern=r"^grootte:wijzig$"),
+                MessageHandler(text, on_amount),
+                MessageHandler(anything, on_unexpected_amount),
+                CallbackQueryHandler(on_unexpected_amount),
             ],
             State.AGREEMENT: [
                 CallbackQueryHandler(on_agreement_yes, pattern=r"^ovk:ja$"),

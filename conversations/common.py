@@ -16,7 +16,7 @@ from storage.clients import upsert_client
 Button = tuple[str, str]  # (label, callback data)
 
 TELEGRAM_MAX_CALLBACK_DATA = 64
-KEEP_KEYBOARD_PREFIXES = ("hulp:",)
+KEEP_KEYBOARD_PREFIXES = ("hulp:", "agenda:")
 
 
 def keyboard(*rows: Sequence[Button]) -> InlineKeyboardMarkup:
@@ -45,7 +45,8 @@ async def reply(
 async def on_any_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every press is acknowledged at once; its keyboard goes, so it cannot be pressed twice.
 
-    "Hulp" buttons keep their keyboard: asking for help is not an answer.
+    "Hulp" and "agenda" buttons keep their keyboard: asking for help or for a calendar file
+    is not an answer.
     """
     query = update.callback_query
     if query is None:

@@ -27,7 +27,8 @@ from bot.domain.progress import (
 from bot.services import Services, get_services
 from bot.steps import complete_step
 from bot.texts import label, render
-from conversations.common import keyboard, reply, say, user_id_of
+from conversations.agenda import calendar_button
+from conversations.common import Button, keyboard, reply, say, user_id_of
 from conversations.flow import cancel_handlers, draft, end_flow
 from storage.dossiers import get_client_dossier, list_open_dossiers
 
@@ -54,9 +55,11 @@ async def on_deadlines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def dossier_view(services: Services, dossier: Dossier) -> tuple[str, InlineKeyboardMarkup | None]:
-    """A dossier's status message and the button for its next step."""
+    """A dossier's status message, the button for its next step and, while a deadline is
+    open, the button that puts it in the client's calendar."""
     scheme = services.rules.scheme_for(dossier.start_date)
     step = next_step(dossier, scheme)
+    deadline = current_deadline(dossier, scheme, services.clock.today())
     text = render(
         "dossiers/status",
         dossier=dossier,
@@ -64,12 +67,17 @@ def dossier_view(services: Services, dossier: Dossier) -> tuple[str, InlineKeybo
         theme=scheme.theme(dossier.service, dossier.theme),
         scheme=scheme,
         step=step.value if step else None,
-        deadline=current_deadline(dossier, scheme, services.clock.today()),
+        deadline=deadline,
         own_share=own_share_due(dossier, scheme),
     )
     if step is None:
         return text, None
-    return text, keyboard([(label("step_done", code=step.value), f"stap:{dossier.id}:{step}")])
+    rows: list[list[Button]] = [
+        [(label("step_done", code=step.value), f"stap:{dossier.id}:{step}")]
+    ]
+    if deadline is not None and not deadline.missed:
+        rows.append([calendar_button(dossier.id)])
+    return text, keyboard(*rows)
 
 
 async def on_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:

@@ -7,20 +7,42 @@ import logging
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.domain.registration import NOT_STARTED, STEP_COUNT, in_progress
 from bot.services import get_services
 from bot.texts import label
 from conversations.common import keyboard, remember_client, say
+from storage.clients import get_client
 
 _LOGGER = logging.getLogger(__name__)
 
 
-def main_menu() -> list[list[tuple[str, str]]]:
-    """The main menu rows, shared by /start and /help."""
-    return [
+def main_menu(registration_step: int = NOT_STARTED) -> list[list[tuple[str, str]]]:
+    """The main menu rows, shared by /start and /help.
+
+    A registration that was started but not finished comes first, to resume it; once it is
+    finished, its button goes.
+    """
+    rows = []
+    if in_progress(registration_step):
+        resume = label("menu_resume_registration", step=registration_step, total=STEP_COUNT)
+        rows.append([(resume, "menu:registratie")])
+    rows += [
         [(label("menu_application"), "menu:aanvraag")],
         [(label("menu_deadlines"), "menu:termijnen")],
+    ]
+    if registration_step == NOT_STARTED:
+        rows.append([(label("menu_registration"), "menu:registratie")])
+    rows += [
+        [(label("menu_calculator"), "menu:berekenen")],
         [(label("menu_help"), "menu:help")],
     ]
+    return rows
+
+
+async def _registration_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    user = update.effective_user
+    client = None if user is None else await get_client(get_services(context).db, user.id)
+    return NOT_STARTED if client is None else client.registration_step
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -33,7 +55,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         update,
         context,
         "start/welcome",
-        keyboard(*main_menu()),
+        keyboard(*main_menu(await _registration_step(update, context))),
         first_name=user.first_name if user else "",
         scheme=scheme,
     )
@@ -41,7 +63,8 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The list of commands and the main menu."""
-    await say(update, context, "start/help", keyboard(*main_menu()))
+    menu = main_menu(await _registration_step(update, context))
+    await say(update, context, "start/help", keyboard(*menu))
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

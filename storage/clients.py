@@ -18,6 +18,7 @@ class Client:
     company_name: str | None
     enterprise_number: str | None
     registration_step: int
+    company_size: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -49,7 +50,7 @@ async def upsert_client(
 async def get_client(db: Database, user_id: int) -> Client | None:
     row = await db.fetch_one(
         "SELECT user_id, first_name, last_name, username, active, company_name,"
-        " enterprise_number, registration_step FROM clients WHERE user_id = ?",
+        " enterprise_number, registration_step, company_size FROM clients WHERE user_id = ?",
         (user_id,),
     )
     if row is None:
@@ -63,6 +64,7 @@ async def get_client(db: Database, user_id: int) -> Client | None:
         company_name=row["company_name"],
         enterprise_number=row["enterprise_number"],
         registration_step=row["registration_step"],
+        company_size=row["company_size"],
     )
 
 
@@ -71,4 +73,36 @@ async def mark_inactive(db: Database, user_id: int, now: datetime) -> None:
     await db.execute(
         "UPDATE clients SET active = 0, updated_at = ? WHERE user_id = ?",
         (now.isoformat(), user_id),
+    )
+
+
+async def advance_registration(
+    db: Database, user_id: int, from_step: int, to_step: int, now: datetime
+) -> bool:
+    """Move registration progress on, only from `from_step` (a double press changes nothing)."""
+    changed = await db.execute(
+        "UPDATE clients SET registration_step = ?, updated_at = ?"
+        " WHERE user_id = ? AND registration_step = ?",
+        (to_step, now.isoformat(), user_id, from_step),
+    )
+    return changed == 1
+
+
+async def set_company(
+    db: Database, user_id: int, name: str, enterprise_number: str | None, now: datetime
+) -> None:
+    """The company's name and (compact, checked) enterprise number; None keeps a known one."""
+    await db.execute(
+        "UPDATE clients SET company_name = ?,"
+        " enterprise_number = COALESCE(?, enterprise_number), updated_at = ?"
+        " WHERE user_id = ?",
+        (name, enterprise_number, now.isoformat(), user_id),
+    )
+
+
+async def set_company_size(db: Database, user_id: int, size: str, now: datetime) -> None:
+    """The company size ('klein' or 'middelgroot'), reused for later applications."""
+    await db.execute(
+        "UPDATE clients SET company_size = ?, updated_at = ? WHERE user_id = ?",
+        (size, now.isoformat(), user_id),
     )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 import aiosqlite
 
@@ -17,6 +18,10 @@ _COLUMNS = (
     + ", ".join(f"{step.value}_on" for step in Step)
     + ", confirmed_by"
 )
+
+
+# The dates a client may correct: the start and VIGC's confirmation set the deadlines.
+DateField = Literal["start", "confirmed"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,17 @@ async def record_step(
         params,
     )
     return changed == 1
+
+
+async def change_date(
+    db: Database, dossier_id: int, field: DateField, day: date, now: datetime
+) -> None:
+    """Correct the start date or a recorded step date (the deadlines follow from it)."""
+    column = "start_date" if field == "start" else f"{Step(field).value}_on"
+    await db.execute(
+        f"UPDATE dossiers SET {column} = ?, updated_at = ? WHERE id = ?",
+        (day.isoformat(), now.isoformat(), dossier_id),
+    )
 
 
 def _to_cents(amount: Decimal | None) -> int | None:

@@ -635,6 +635,15 @@ class BotApiEmulator:
         """Queue a raw update of type ``kind`` (e.g. ``"my_chat_member"``); returns its id."""
         return await self._enqueue(None, kind, payload)
 
+    async def wait_for_events(self, after: int = 0, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The ``events`` with a ``seq`` above ``after``, waiting up to ``timeout`` seconds
+        for the first one; an empty list on timeout or once the emulator stops.
+
+        Lets an in-process watcher (the terminal sandbox) follow every chat without polling.
+        """
+        await self._wait_until(lambda: len(self.events) > after or self._closing, timeout)
+        return self.events[after:]
+
     # ------------------------------------------------------------------ internals for users
 
     def _loop_time(self) -> float:

@@ -80,3 +80,31 @@ async def press(user: FakeUser, button: str, replies: int = 1) -> list:
     """The user presses the button labelled `button` on the latest keyboard."""
     await user.press(button)
     return await user.wait_for_messages(replies)
+
+
+# The answers to the questions between the title and the start date, by the button to press.
+_ANSWERS_BEFORE_START = ("Klein", "Nog niet gekend", "Ja, ik ben ingeschreven")
+
+
+async def walk_to_start_date(
+    user: FakeUser, title: str, service: str = "Opleiding", theme: str | None = "Algemeen"
+) -> None:
+    """Run /aanvraag up to the start date question (the shortest answers on the way)."""
+    await say(user, "/aanvraag")
+    await press(user, service)
+    if theme is not None:
+        await press(user, theme)
+    [message] = await say(user, title)
+    for _ in range(5):
+        if "startdatum" in message.text:
+            return
+        button = next(b for b in message.buttons if b.startswith(_ANSWERS_BEFORE_START))
+        [message] = await press(user, button)
+    raise AssertionError(f"no start date question; last message: {message.text!r}")
+
+
+async def create_dossier(user: FakeUser, title: str, start: str) -> None:
+    """A whole /aanvraag with the start date `start`."""
+    await walk_to_start_date(user, title)
+    [deadline] = await say(user, start)
+    assert "Dien uw subsidieaanvraag in" in deadline.text, deadline.text

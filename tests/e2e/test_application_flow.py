@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.app import CLIENT_COMMANDS
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.runner import BotRuntime
 from tests.e2e.conftest import press, say
@@ -14,9 +15,19 @@ async def test_start_welcomes_with_menu_and_commands_are_registered(
     assert "Welkom, Jan!" in welcome.text
     assert "14 kalenderdagen" in welcome.text
     assert "30 kalenderdagen" in welcome.text
-    assert welcome.buttons == ["📝 Nieuwe aanvraag", "📅 Mijn termijnen", "❓ Hulp"]
+    assert welcome.buttons == [
+        "📝 Nieuwe aanvraag",
+        "📅 Mijn termijnen",
+        "🪪 Registreren op kmo-portefeuille.be",
+        "🧮 Subsidie berekenen",
+        "❓ Hulp",
+    ]
     names = [c["command"] for c in emulator.commands()]
-    assert names == ["start", "aanvraag", "termijnen", "help", "annuleer"]
+    # The whole configured menu, in order (other flows add their commands to it too).
+    assert names == list(CLIENT_COMMANDS)
+    assert names[:4] == ["start", "registratie", "aanvraag", "termijnen"]
+    expected = {"berekenen", "contact", "help", "annuleer", "mijngegevens", "vergeetmij"}
+    assert expected <= set(names)
 
 
 async def test_full_application_to_the_payment_deadline(
@@ -28,7 +39,9 @@ async def test_full_application_to_the_payment_deadline(
     assert ask_theme.buttons == ["Algemeen", "Cybersecurity", "Energie-efficiëntie"]
     [ask_title] = await press(client, "Algemeen")
     assert "korte naam" in ask_title.text
-    [ask_agreement] = await say(client, "Opleiding veilig werken")
+    await say(client, "Opleiding veilig werken")
+    await press(client, "Klein")
+    [ask_agreement] = await press(client, "Nog niet gekend")
     assert "ingeschreven" in ask_agreement.text
     [ask_start] = await press(client, "Ja, ik ben ingeschreven")
     assert "startdatum" in ask_start.text
@@ -37,7 +50,7 @@ async def test_full_application_to_the_payment_deadline(
     assert "U heeft nog 17 dagen." in deadline.text
     assert "DV.O101579" in deadline.text
     assert "www.kmo-portefeuille.be" in deadline.text
-    assert deadline.buttons == ["✅ Aanvraag ingediend"]
+    assert deadline.buttons == ["✅ Aanvraag ingediend", "📅 Zet in mijn agenda"]
 
     [ask_filed] = await press(client, "✅ Aanvraag ingediend")
     assert ask_filed.buttons == ["Vandaag", "Gisteren"]
@@ -53,7 +66,7 @@ async def test_full_application_to_the_payment_deadline(
     assert "Sodexo" in payment.text
     assert "maandag 28 december 2026" in payment.text
     assert "nog 30 dagen" in payment.text
-    assert payment.buttons == ["✅ Eigen bijdrage gestort"]
+    assert payment.buttons == ["✅ Eigen bijdrage gestort", "📅 Zet in mijn agenda"]
 
 
 async def test_advice_needs_the_agreement_first_and_offers_cybersecurity_only(
@@ -63,6 +76,8 @@ async def test_advice_needs_the_agreement_first_and_offers_cybersecurity_only(
     [ask_title] = await press(client, "Advies")  # one theme: no theme question
     assert "Cyberaudit" in ask_title.text
     await say(client, "Cyberaudit kantoor")
+    await press(client, "Klein")
+    await press(client, "Nog niet gekend")
     [first] = await press(client, "Nog niet")
     assert "Teken eerst de overeenkomst" in first.text
     [ask_start] = await press(client, "Ja, de overeenkomst is getekend")
@@ -78,7 +93,7 @@ async def test_termijnen_lists_open_dossiers_with_days_left(
     [none] = await say(client, "/termijnen")
     assert "geen lopende dossiers" in none.text
     await _create_dossier(client, "Project A", "1/12/2026")
-    await _create_dossier(client, "Project B", "morgen")
+    await _create_dossier(client, "Project B", "morgen", size_known=True)
     header, first, second = await say(client, "/termijnen", replies=3)
     assert "2 lopende dossiers" in header.text
     # earliest start (so earliest deadline) first
@@ -86,7 +101,7 @@ async def test_termijnen_lists_open_dossiers_with_days_left(
     assert "zondag 13 december 2026" in first.text
     assert "Project A" in second.text
     assert "nog 17 dagen" in second.text
-    assert second.buttons == ["✅ Aanvraag ingediend"]
+    assert second.buttons == ["✅ Aanvraag ingediend", "📅 Zet in mijn agenda"]
 
 
 async def test_a_start_too_long_ago_gets_an_honest_answer(
@@ -127,7 +142,7 @@ async def test_annuleer_leaves_the_flow_and_keeps_saved_dossiers(
     runtime: BotRuntime, client: FakeUser
 ) -> None:
     await _create_dossier(client, "Bewaard", "1/12/2026")
-    await _answer_until_start_date(client, "Half")
+    await _answer_until_start_date(client, "Half", size_known=True)
     [cancelled] = await say(client, "/annuleer")
     assert "bestaande dossiers blijven bewaard" in cancelled.text
     [hint] = await say(client, "1/12/2026")  # no flow: a date is just text now
@@ -137,14 +152,21 @@ async def test_annuleer_leaves_the_flow_and_keeps_saved_dossiers(
     assert "Bewaard" in only.text
 
 
-async def _answer_until_start_date(client: FakeUser, title: str) -> None:
+async def _answer_until_start_date(
+    client: FakeUser, title: str, *, size_known: bool = False
+) -> None:
     await say(client, "/aanvraag")
     await press(client, "Opleiding")
     await press(client, "Algemeen")
     await say(client, title)
+    if not size_known:  # asked once, then kept in the client's profile
+        await press(client, "Klein")
+    await press(client, "Nog niet gekend")
     await press(client, "Ja, ik ben ingeschreven")
 
 
-async def _create_dossier(client: FakeUser, title: str, start: str) -> None:
-    await _answer_until_start_date(client, title)
+async def _create_dossier(
+    client: FakeUser, title: str, start: str, *, size_known: bool = False
+) -> None:
+    await _answer_until_start_date(client, title, size_known=size_known)
     await say(client, start)

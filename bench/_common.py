@@ -1,0 +1,274 @@
+"""Shared pieces of the benchmarks: settings, the fixed clock, figures, and the bot child.
+
+Run as a script, this module is the child process the benchmarks start so that the bot's
+CPU time and memory are measured apart from the fake Bot API server and the driver:
+
+    python bench/_common.py serve kmo|echo BASE_URL DB_PATH
+
+It prints ``READY`` once the bot polls, and stops cleanly on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import resource
+import signal
+import statistics
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+BRUSSELS = ZoneInfo("Europe/Brussels")
+STAFF_ID = 900
+# Like the e2e tests: the bot's clock reads Saturday 28 November 2026, 10:00 in Brussels.
+START_OF_RUN = datetime(2026, 11, 28, 10, 0, tzinfo=BRUSSELS)
+COMMON = Path(__file__).resolve()
+
+
+# ---------------------------------------------------------------------------- settings
+
+
+def make_settings(base_url: str, db_path: Path, **extra: str) -> Any:
+    """The bot's Settings against the emulator at `base_url` (staff id like the tests)."""
+    from bot.config import load_settings
+
+    values = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": base_url,
+        "DATABASE_PATH": str(db_path),
+        "STAFF_IDS": str(STAFF_ID),
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+    return load_settings(values, env_file=None)
+
+
+def fixed_clock(moment: datetime = START_OF_RUN) -> Any:
+    from bot.clock import Clock
+
+    clock = Clock(BRUSSELS)
+    clock.travel_to(moment)
+    return clock
+
+
+# ---------------------------------------------------------------------------- figures
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile (p99 of 4,000 samples is the 3,960th smallest)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * fraction // 1))  # ceil without floats drifting
+    return ordered[min(len(ordered), int(rank)) - 1]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def figure(
+    name: str,
+    value: float,
+    unit: str,
+    *,
+    target: float | None = None,
+    at_most: bool = False,
+    fmt: str = ".1f",
+) -> bool:
+    """Print ``name: value unit (target < X unit)  OK|MISSED``; True unless a target is missed.
+
+    The target is "under X" (strictly), or "at most X" with `at_most`.
+    """
+    text = f"{name}: {value:{fmt}} {unit}".rstrip()
+    if target is None:
+        print(text)
+        return True
+    met = value <= target if at_most else value < target
+    bound = f"{'<=' if at_most else '<'} {target:g} {unit}".rstrip()
+    print(f"{text} (target {bound})  {'OK' if met else 'MISSED'}")
+    return met
+
+
+def machine() -> str:
+    """One line about this machine, for the record."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        memory = f", {pages / 2**30:.1f} GiB RAM"
+    except (ValueError, OSError):
+        pass
+    load = ""
+    try:
+        load = ", load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} CPUs ({model}){memory}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}{load}"
+    )
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """User + system CPU seconds of a running process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After "pid (comm)": state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------------------- bot child
+
+
+class BotProcess:
+    """A bot (the real one or the echo baseline) in a child process, polling `base_url`."""
+
+    def __init__(self, kind: str, base_url: str, db_path: Path) -> None:
+        self.kind = kind
+        self.base_url = base_url
+        self.db_path = db_path
+        self.proc: asyncio.subprocess.Process | None = None
+        self._stderr = db_path.with_suffix(f".{kind}.stderr")
+
+    @property
+    def pid(self) -> int:
+        if self.proc is None:
+            raise RuntimeError("not started")
+        return self.proc.pid
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds_of(self.pid)
+
+    async def start(self, timeout: float = 30.0) -> None:
+        with self._stderr.open("wb") as err:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                str(COMMON),
+                "serve",
+                self.kind,
+                self.base_url,
+                str(self.db_path),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=err,
+            )
+        assert self.proc.stdout is not None
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        except TimeoutError:
+            line = b""
+        if line.strip() != b"READY":
+            await self.stop()
+            raise RuntimeError(f"{self.kind} bot did not start:\n{self.errors()}")
+
+    async def stop(self) -> None:
+        proc = self.proc
+        if proc is None or proc.returncode is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), 20)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+    def errors(self) -> str:
+        try:
+            return self._stderr.read_text(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+
+async def _serve(kind: str, base_url: str, db_path: Path) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    if kind == "kmo":
+        from bot.runner import BotRuntime
+
+        runtime = BotRuntime(make_settings(base_url, db_path), fixed_clock())
+        await runtime.start()
+        print("READY", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await runtime.stop()
+        return
+    application = build_echo_application(base_url)
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        allowed_updates=["message", "callback_query"], timeout=10, poll_interval=0
+    )
+    print("READY", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+def build_echo_application(base_url: str) -> Any:
+    """The baseline: a minimal python-telegram-bot bot that echoes text and answers buttons.
+
+    Same defaults as the real bot where they touch the work per update (one update at a
+    time, HTML parse mode); no persistence, no database.
+    """
+    from telegram import Update
+    from telegram.constants import ParseMode
+    from telegram.ext import (
+        ApplicationBuilder,
+        CallbackQueryHandler,
+        ContextTypes,
+        Defaults,
+        MessageHandler,
+        filters,
+    )
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is not None and message.text:
+            await context.bot.send_message(message.chat_id, message.text)
+
+    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None or update.effective_chat is None:
+            return
+        await query.answer()
+        await context.bot.send_message(update.effective_chat.id, f"Gekozen: {query.data}")
+
+    application = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(base_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    application.add_handler(CallbackQueryHandler(pressed))
+    return application
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 5 or sys.argv[1] != "serve" or sys.argv[2] not in {"kmo", "echo"}:
+        sys.exit("usage: python bench/_common.py serve kmo|echo BASE_URL DB_PATH")
+    asyncio.run(_serve(sys.argv[2], sys.argv[3], Path(sys.argv[4])))

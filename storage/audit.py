@@ -1,0 +1,76 @@
+"""The audit of staff actions: who of VIGC did what, and when (never a client's user id)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database
+
+BROADCAST = "broadcast"
+CONFIRM = "confirm"
+EXPORT = "export"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    staff_id: int
+    action: str
+    at: datetime
+    dossier_id: int | None
+    details: Mapping[str, Any]
+
+
+async def insert_action(
+    conn: aiosqlite.Connection,
+    staff_id: int,
+    action: str,
+    now: datetime,
+    dossier_id: int | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Record an action inside a transaction the caller holds."""
+    await conn.execute(
+        "INSERT INTO staff_audit (staff_id, action, at, dossier_id, details)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (staff_id, action, now.isoformat(), dossier_id, json.dumps(dict(details or {}))),
+    )
+
+
+async def record_action(
+    db: Database,
+    staff_id: int,
+    action: str,
+    now: datetime,
+    dossier_id: int | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Record an action in its own commit."""
+    async with db.transaction() as conn:
+        await insert_action(conn, staff_id, action, now, dossier_id, details)
+
+
+async def recent_actions(db: Database, limit: int = 100) -> list[AuditEntry]:
+    """The latest actions, newest first."""
+    rows = await db.fetch_all(
+        "SELECT id, staff_id, action, at, dossier_id, details FROM staff_audit"
+        " ORDER BY id DESC LIMIT ?",
+        (limit,),
+    )
+    return [
+        AuditEntry(
+            id=row["id"],
+            staff_id=row["staff_id"],
+            action=row["action"],
+            at=datetime.fromisoformat(row["at"]),
+            dossier_id=row["dossier_id"],
+            details=json.loads(row["details"]),
+        )
+        for row in rows
+    ]

@@ -1,0 +1,82 @@
+"""What VIGC staff look at across all clients: dossiers with their client, audiences."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.domain.progress import Dossier
+from storage.clients import Client
+from storage.db import Database
+from storage.dossiers import _COLUMNS as DOSSIER_COLUMNS
+from storage.dossiers import _to_dossier
+
+_CLIENT_COLUMNS = (
+    "user_id, first_name, last_name, username, active, company_name, enterprise_number,"
+    " registration_step"
+)
+
+
+@dataclass(frozen=True)
+class StaffDossier:
+    """A dossier as staff see it: with its client and whether it is closed."""
+
+    dossier: Dossier
+    client: Client
+    closed: bool
+
+
+async def open_dossiers(db: Database) -> list[StaffDossier]:
+    """Every open dossier, oldest start first."""
+    return await _dossiers(db, "WHERE closed = 0 ORDER BY start_date, id")
+
+
+async def all_dossiers(db: Database) -> list[StaffDossier]:
+    """Every dossier, open or closed, in the order they were created."""
+    return await _dossiers(db, "ORDER BY id")
+
+
+async def active_clients(db: Database, exclude: Collection[int] = ()) -> list[int]:
+    """Clients who did not block the bot (staff ids left out)."""
+    rows = await db.fetch_all("SELECT user_id FROM clients WHERE active = 1 ORDER BY user_id")
+    return [row["user_id"] for row in rows if row["user_id"] not in exclude]
+
+
+async def active_clients_with_open_dossier(
+    db: Database, exclude: Collection[int] = ()
+) -> list[int]:
+    rows = await db.fetch_all(
+        "SELECT user_id FROM clients WHERE active = 1 AND EXISTS"
+        " (SELECT 1 FROM dossiers WHERE dossiers.client_id = clients.user_id AND closed = 0)"
+        " ORDER BY user_id"
+    )
+    return [row["user_id"] for row in rows if row["user_id"] not in exclude]
+
+
+async def _dossiers(db: Database, where_and_order: str) -> list[StaffDossier]:
+    rows = await db.fetch_all(f"SELECT {DOSSIER_COLUMNS}, closed FROM dossiers {where_and_order}")
+    clients = {
+        row["user_id"]: _to_client(row)
+        for row in await db.fetch_all(f"SELECT {_CLIENT_COLUMNS} FROM clients")
+    }
+    result = []
+    for row in rows:
+        client = clients.get(row["client_id"])
+        if client is not None:  # deleted between the two reads (/vergeetmij)
+            result.append(StaffDossier(_to_dossier(row), client, bool(row["closed"])))
+    return result
+
+
+def _to_client(row: aiosqlite.Row) -> Client:
+    return Client(
+        user_id=row["user_id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        active=bool(row["active"]),
+        company_name=row["company_name"],
+        enterprise_number=row["enterprise_number"],
+        registration_step=row["registration_step"],
+    )
