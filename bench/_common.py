@@ -11,6 +11,8 @@ It prints ``READY`` once the bot polls, and stops cleanly on SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import html
 import os
 import platform
 import resource
@@ -23,21 +25,36 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.clock import Clock
+from bot.config import Settings, load_settings
+from bot.runner import BotRuntime
+
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 BRUSSELS = ZoneInfo("Europe/Brussels")
 STAFF_ID = 900
 # Like the e2e tests: the bot's clock reads Saturday 28 November 2026, 10:00 in Brussels.
 START_OF_RUN = datetime(2026, 11, 28, 10, 0, tzinfo=BRUSSELS)
 COMMON = Path(__file__).resolve()
+# Seconds a bot child may take to print READY.
+START_TIMEOUT = 30.0
 
 
 # ---------------------------------------------------------------------------- settings
 
 
-def make_settings(base_url: str, db_path: Path, **extra: str) -> Any:
+def make_settings(base_url: str, db_path: Path, **extra: str) -> Settings:
     """The bot's Settings against the emulator at `base_url` (staff id like the tests)."""
-    from bot.config import load_settings
-
     values = {
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE_URL": base_url,
@@ -49,9 +66,7 @@ def make_settings(base_url: str, db_path: Path, **extra: str) -> Any:
     return load_settings(values, env_file=None)
 
 
-def fixed_clock(moment: datetime = START_OF_RUN) -> Any:
-    from bot.clock import Clock
-
+def fixed_clock(moment: datetime = START_OF_RUN) -> Clock:
     clock = Clock(BRUSSELS)
     clock.travel_to(moment)
     return clock
@@ -99,24 +114,18 @@ def figure(
 def machine() -> str:
     """One line about this machine, for the record."""
     model = platform.processor() or "unknown CPU"
-    try:
+    with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    except OSError:
-        pass
     memory = ""
-    try:
+    with contextlib.suppress(ValueError, OSError):
         pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
         memory = f", {pages / 2**30:.1f} GiB RAM"
-    except (ValueError, OSError):
-        pass
     load = ""
-    try:
+    with contextlib.suppress(OSError):
         load = ", load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-    except OSError:
-        pass
     return (
         f"{os.cpu_count()} CPUs ({model}){memory}, Python {platform.python_version()}, "
         f"{platform.system()} {platform.release()}{load}"
@@ -131,8 +140,16 @@ def cpu_seconds_of(pid: int) -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process (ru_maxrss is in KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process, in MiB.
+
+    VmHWM from /proc where there is one: Linux carries ru_maxrss over fork and exec, so a
+    child started by a big parent would report the parent's peak as its own.
+    """
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 # ---------------------------------------------------------------------------- bot child
@@ -157,7 +174,7 @@ class BotProcess:
     def cpu_seconds(self) -> float:
         return cpu_seconds_of(self.pid)
 
-    async def start(self, timeout: float = 30.0) -> None:
+    async def start(self) -> None:
         with self._stderr.open("wb") as err:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -171,7 +188,7 @@ class BotProcess:
             )
         assert self.proc.stdout is not None
         try:
-            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+            line = await asyncio.wait_for(self.proc.stdout.readline(), START_TIMEOUT)
         except TimeoutError:
             line = b""
         if line.strip() != b"READY":
@@ -201,8 +218,6 @@ async def _serve(kind: str, base_url: str, db_path: Path) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     if kind == "kmo":
-        from bot.runner import BotRuntime
-
         runtime = BotRuntime(make_settings(base_url, db_path), fixed_clock())
         await runtime.start()
         print("READY", flush=True)
@@ -233,28 +248,19 @@ def build_echo_application(base_url: str) -> Any:
     Same defaults as the real bot where they touch the work per update (one update at a
     time, HTML parse mode); no persistence, no database.
     """
-    from telegram import Update
-    from telegram.constants import ParseMode
-    from telegram.ext import (
-        ApplicationBuilder,
-        CallbackQueryHandler,
-        ContextTypes,
-        Defaults,
-        MessageHandler,
-        filters,
-    )
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is not None and message.text:
-            await context.bot.send_message(message.chat_id, message.text)
+            await context.bot.send_message(message.chat_id, html.escape(message.text))
 
     async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None or update.effective_chat is None:
             return
         await query.answer()
-        await context.bot.send_message(update.effective_chat.id, f"Gekozen: {query.data}")
+        text = f"Gekozen: {html.escape(query.data or '')}"
+        await context.bot.send_message(update.effective_chat.id, text)
 
     application = (
         ApplicationBuilder()
@@ -271,4 +277,11 @@ def build_echo_application(base_url: str) -> Any:
 if __name__ == "__main__":
     if len(sys.argv) != 5 or sys.argv[1] != "serve" or sys.argv[2] not in {"kmo", "echo"}:
         sys.exit("usage: python bench/_common.py serve kmo|echo BASE_URL DB_PATH")
-    asyncio.run(_serve(sys.argv[2], sys.argv[3], Path(sys.argv[4])))
+    serving = _serve(sys.argv[2], sys.argv[3], Path(sys.argv[4]))
+    profile = os.environ.get("BENCH_PROFILE")  # a file name: cProfile the bot child into it
+    if profile:
+        import cProfile
+
+        cProfile.run("asyncio.run(serving)", f"{profile}.{sys.argv[2]}")
+    else:
+        asyncio.run(serving)

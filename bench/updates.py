@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
 import random
 import sys
 import tempfile
@@ -38,7 +37,8 @@ from bot.emulator import BotApiEmulator, FakeUser, SentMessage
 # action "send" types `what`; "press" presses the button labelled `what` on the latest
 # keyboard. `expected` must appear in the bot's answer (its text or a button label); the
 # run stops with the answers it got when it does not, so a changed flow cannot go unnoticed.
-# Keep in step with tests/e2e/test_application_flow.py::test_full_application_to_the_payment_deadline.
+# Keep in step with test_full_application_to_the_payment_deadline in
+# tests/e2e/test_application_flow.py.
 STEPS: list[tuple[str, str, str]] = [
     ("send", "/aanvraag", "Opleiding"),
     ("press", "Opleiding", "Algemeen"),
@@ -77,7 +77,7 @@ class TimedEmulator(BotApiEmulator):
         self.changed[message.chat_id].set()
 
 
-class FlowBroken(Exception):
+class FlowChangedError(Exception):
     """The bot did not answer as STEPS expects."""
 
 
@@ -123,7 +123,7 @@ async def _answer(
             await asyncio.wait_for(event.wait(), max(0.0, deadline - time.perf_counter()))
         except TimeoutError:
             got = [m.text[:80] for m in user.messages[seen:]]
-            raise FlowBroken(
+            raise FlowChangedError(
                 f"user {user.id}: no answer containing {expected!r} within {ANSWER_TIMEOUT} s;"
                 f" got {got!r}"
             ) from None
@@ -200,7 +200,7 @@ async def _phase(
                     _client(emu, user, None if slots is None else slots[index], echo, result)
                 )
     except ExceptionGroup as failed:
-        broken = failed.subgroup(FlowBroken)
+        broken = failed.subgroup(FlowChangedError)
         if broken is None:
             raise
         while isinstance(first := broken.exceptions[0], ExceptionGroup):
@@ -251,20 +251,26 @@ async def _run_bot(
                     seed=args.seed,
                     echo=echo,
                 )
+            # Before stopping: PTB's last getUpdates at shutdown ends its own long poll 409.
+            _check_server(emu, kind)
         except BaseException:
             sys.stderr.write(bot.errors())
             raise
         finally:
             await bot.stop()
-        if emu.internal_errors:
-            raise RuntimeError(f"emulator errors: {emu.internal_errors!r}")
-        unanswered = emu.unanswered_callbacks()
-        if unanswered:
-            raise RuntimeError(f"{len(unanswered)} button presses were never answered")
-        bad = {status: n for status, n in emu.stats.responses.items() if status >= 400}
-        if bad:
-            raise RuntimeError(f"{kind} bot got error answers from the server: {bad}")
         return paced, flat
+
+
+def _check_server(emu: BotApiEmulator, kind: str) -> None:
+    """Every request was valid and every button press answered."""
+    if emu.internal_errors:
+        raise RuntimeError(f"emulator errors: {emu.internal_errors!r}")
+    unanswered = emu.unanswered_callbacks()
+    if unanswered:
+        raise RuntimeError(f"{len(unanswered)} button presses were never answered")
+    bad = {status: n for status, n in emu.stats.responses.items() if status >= 400}
+    if bad:
+        raise RuntimeError(f"{kind} bot got error answers from the server: {bad}")
 
 
 def _ms(seconds: float) -> float:
@@ -365,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--clients and --rate must be positive")
     try:
         met = asyncio.run(_main(args))
-    except FlowBroken as exc:
+    except FlowChangedError as exc:
         print(f"FLOW CHANGED? {exc}\nAdjust STEPS at the top of bench/updates.py.")
         return 2
     return 1 if args.check and not met else 0

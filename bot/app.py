@@ -70,6 +70,8 @@ CLIENT_COMMANDS = (
     "mijngegevens",
     "vergeetmij",
 )
+# Tokens the shared send limiter may save up (see build_application).
+LIMITER_BURST = 3
 # Only the update types the bot handles; edited messages are not answers.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
@@ -102,9 +104,10 @@ def build_application(
             db=db,
             rules=load_rules(settings.rules_path),
             clock=clock or Clock(settings.timezone),
-            # Burst 1: sends are evenly spaced, so no second holds more than rate + 1 of
-            # them (a full bucket would let 2 x rate through right after a quiet spell).
-            limiter=RateLimiter(settings.broadcast_rate, burst=1),
+            # A small burst: no second holds more than rate + 3 sends (28 at the default 25,
+            # under Telegram's 30), yet a late wake-up of the loop is made up for. A full
+            # bucket of `rate` tokens would let 2 x rate through right after a quiet spell.
+            limiter=RateLimiter(settings.broadcast_rate, burst=LIMITER_BURST),
         ),
     )
     register_handlers(application)

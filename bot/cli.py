@@ -1,4 +1,4 @@
-"""`kmo-bot`: run the bot (default)."""
+"""`kmo-bot`: run the bot (default), or `kmo-bot sandbox` to try it in the terminal."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 
+from bot import sandbox
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from bot.runner import serve
@@ -14,8 +15,18 @@ from bot.runner import serve
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kmo-bot", description=__doc__)
-    parser.add_argument("command", nargs="?", default="run", choices=["run"])
-    parser.parse_args(argv)
+    commands = parser.add_subparsers(dest="command", metavar="{run,sandbox}")
+    commands.add_parser("run", help="run the bot against Telegram (the default)")
+    sandbox.add_arguments(
+        commands.add_parser(
+            "sandbox",
+            help="try the bot in this terminal: a local Telegram emulator, no token, no network",
+            description=sandbox.__doc__,
+        )
+    )
+    args = parser.parse_args(argv)
+    if args.command == "sandbox":
+        return sandbox.main(sandbox.options_from(args))
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -28,7 +28,7 @@ from bot.services import get_services
 from bot.texts import label
 from conversations.agenda import calendar_button
 from conversations.common import keyboard, remember_client, say, user_id_of
-from conversations.flow import cancel_handlers, draft, end_flow
+from conversations.flow import begin_flow, cancel_handlers, draft, end_flow
 from storage.clients import get_client, set_company_size
 from storage.dossiers import NewDossier, create_dossier, get_dossier
 
@@ -54,7 +54,7 @@ async def on_begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """The services on offer under today's rules, as buttons (and: register first, if not yet)."""
     await remember_client(update, context)
     services = get_services(context)
-    context.user_data[_DRAFT] = {}  # type: ignore[index]
+    begin_flow(update, context, _DRAFT)
     scheme = services.rules.scheme_for(services.clock.today())
     client = await get_client(services.db, user_id_of(update))
     registered = client is not None and is_registered(client.registration_step)

@@ -22,7 +22,7 @@ from bot.services import get_services
 from bot.staff_overview import Audience
 from bot.texts import label
 from conversations.common import keyboard, reply, say, user_id_of
-from conversations.flow import cancel_handlers, draft, end_flow
+from conversations.flow import begin_flow, cancel_handlers, draft, end_flow
 from storage.broadcasts import activate, create_broadcast
 
 _LOGGER = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class State(IntEnum):
 
 async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Asks for the message, to be typed with Telegram's own formatting."""
-    context.user_data[_DRAFT] = {}  # type: ignore[index]
+    begin_flow(update, context, _DRAFT)
     await say(update, context, "broadcast/ask_message")
     return State.MESSAGE
 

@@ -27,7 +27,7 @@ from bot.domain.rules import SIZES, Scheme
 from bot.services import get_services
 from bot.texts import label
 from conversations.common import keyboard, remember_client, say
-from conversations.flow import cancel_handlers, draft, end_flow
+from conversations.flow import begin_flow, cancel_handlers, draft, end_flow
 
 _DRAFT = "berekenen"
 
@@ -43,8 +43,7 @@ class State(IntEnum):
 async def on_begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """The company size question, under the rules of today (or of the date typed after it)."""
     await remember_client(update, context)
-    end_flow(context, _DRAFT)
-    current = draft(context, _DRAFT)
+    current = begin_flow(update, context, _DRAFT)
     today = get_services(context).clock.today()
     typed = " ".join(context.args or [])
     if not typed:

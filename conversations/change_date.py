@@ -23,7 +23,7 @@ from bot.services import get_services
 from bot.texts import label
 from conversations.common import keyboard, reply, say, user_id_of
 from conversations.dossiers import MAX_LISTED, dossier_view
-from conversations.flow import cancel_handlers, draft, end_flow
+from conversations.flow import begin_flow, cancel_handlers, draft, end_flow
 from storage.dossiers import DateField, change_date, get_client_dossier, list_open_dossiers
 
 _DRAFT = "wijzig"
@@ -38,7 +38,7 @@ class State(IntEnum):
 async def on_begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """The open dossiers to choose from (straight to the date choice when there is one)."""
     services = get_services(context)
-    context.user_data[_DRAFT] = {}  # type: ignore[index]
+    begin_flow(update, context, _DRAFT)
     dossiers = await list_open_dossiers(services.db, user_id_of(update))
     if not dossiers:
         await say(update, context, "dossiers/none")

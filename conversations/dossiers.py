@@ -29,7 +29,7 @@ from bot.steps import complete_step
 from bot.texts import label, render
 from conversations.agenda import calendar_button
 from conversations.common import Button, keyboard, reply, say, user_id_of
-from conversations.flow import cancel_handlers, draft, end_flow
+from conversations.flow import begin_flow, cancel_handlers, draft, end_flow
 from storage.dossiers import get_client_dossier, list_open_dossiers
 
 _DRAFT = "stap"
@@ -82,6 +82,7 @@ def dossier_view(services: Services, dossier: Dossier) -> tuple[str, InlineKeybo
 
 async def on_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Records a step done today, or asks for its date when that date sets a deadline."""
+    begin_flow(update, context, _DRAFT)  # a step button also ends any other flow
     services = get_services(context)
     _, raw_id, raw_step = (update.callback_query.data or "").split(":")  # type: ignore[union-attr]
     dossier = await get_client_dossier(services.db, user_id_of(update), int(raw_id))

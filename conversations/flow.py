@@ -6,6 +6,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
+    Application,
     BaseHandler,
     CommandHandler,
     ContextTypes,
@@ -23,6 +24,40 @@ def draft(context: ContextTypes.DEFAULT_TYPE, key: str) -> dict[str, Any]:
     if user_data is None:
         raise RuntimeError("no user_data for this update")
     return user_data.setdefault(key, {})
+
+
+def begin_flow(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> dict[str, Any]:
+    """Start a flow afresh and return its empty draft.
+
+    One flow at a time: any other conversation the user was in ends here, or its catch-all
+    would keep answering buttons meant for the new flow.
+    """
+    user = update.effective_user
+    if user is not None:
+        leave_all_flows(context.application, user.id)
+    if context.user_data is not None:
+        context.user_data.clear()  # user_data holds flow drafts only
+    return draft(context, key)
+
+
+def leave_all_flows(application: Application[Any, Any, Any, Any, Any, Any], user_id: int) -> None:
+    """End every conversation of `user_id` in python-telegram-bot's memory.
+
+    PTB has no public API to end another handler's conversation, so the states dict
+    `_conversations` is edited directly; with persistence it is a TrackingDict, so each
+    removal also reaches the database at the next flush.
+    """
+    for handlers in application.handlers.values():
+        for handler in handlers:
+            _leave(handler, user_id)
+
+
+def _leave(handler: BaseHandler[Any, Any, Any], user_id: int) -> None:
+    if not isinstance(handler, ConversationHandler):
+        return
+    conversations = handler._conversations
+    for key in [key for key in conversations if key and key[-1] == user_id]:
+        del conversations[key]
 
 
 def end_flow(context: ContextTypes.DEFAULT_TYPE, key: str) -> int:

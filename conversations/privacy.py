@@ -11,7 +11,6 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import (
     Application,
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -25,7 +24,7 @@ from bot.domain.registration import DONE, STEP_COUNT
 from bot.services import get_services
 from bot.texts import label, render
 from conversations.common import keyboard, say, user_id_of
-from conversations.flow import cancel_handlers
+from conversations.flow import cancel_handlers, leave_all_flows
 from storage.clients import get_client
 from storage.privacy import export_client_data, forget_client
 
@@ -121,26 +120,11 @@ def forget_in_memory(application: Application[Any, Any, Any, Any, Any, Any], use
     """Drop the user's drafts and conversation states from python-telegram-bot's memory.
 
     Without this, the persistence flush that follows every update (bot.app) would write
-    them back. PTB has no public API to end another handler's conversation, so the states
-    dict `_conversations` is edited directly; with persistence it is a TrackingDict, so each
-    removal is also written to the database as a delete.
+    them back.
     """
     application.drop_user_data(user_id)
     application.drop_chat_data(user_id)  # a private chat's id is the user's id
-    for handlers in application.handlers.values():
-        for handler in handlers:
-            _forget_conversations(handler, user_id)
-
-
-def _forget_conversations(handler: BaseHandler[Any, Any, Any], user_id: int) -> None:
-    if not isinstance(handler, ConversationHandler):
-        return
-    conversations = handler._conversations  # private: see forget_in_memory
-    for key in [key for key in conversations if key and key[-1] == user_id]:
-        del conversations[key]
-    for state_handlers in handler.states.values():  # nested conversations
-        for nested in state_handlers:
-            _forget_conversations(nested, user_id)
+    leave_all_flows(application, user_id)
 
 
 def _confirm_keyboard() -> InlineKeyboardMarkup:

@@ -37,7 +37,7 @@ from bot.domain.registration import (
 from bot.services import get_services
 from bot.texts import label
 from conversations.common import keyboard, remember_client, say, user_id_of
-from conversations.flow import cancel_handlers, draft, end_flow
+from conversations.flow import begin_flow, cancel_handlers, draft, end_flow
 from storage.clients import Client, advance_registration, get_client, set_company
 
 MAX_COMPANY_NAME = 120
@@ -51,7 +51,7 @@ class State(IntEnum):
 
 async def on_begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Step 1 with a short introduction, or the step where the client stopped."""
-    end_flow(context, _DRAFT)
+    begin_flow(update, context, _DRAFT)
     client = await _client(update, context)
     if client.registration_step >= DONE:
         await _say_already_done(update, context, client)

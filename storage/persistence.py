@@ -37,6 +37,7 @@ class SQLitePersistence(BasePersistence[UserData, dict[str, Any], dict[str, Any]
         return {row["user_id"]: json.loads(row["data"]) for row in rows}
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
+        data = {key: value for key, value in data.items() if value}  # an empty draft is none
         if not data:
             await self.drop_user_data(user_id)
             return

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -67,8 +66,8 @@ def received(users: Iterable[FakeUser], text: str) -> dict[int, int]:
     return {user.id: sum(1 for m in user.messages if m.text == text) for user in users}
 
 
-async def wait_for(condition, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    """Poll `condition()` until true."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.02)
+async def wait_for(
+    emulator: BotApiEmulator, condition: Callable[[], bool], seconds: float = 15.0
+) -> None:
+    """Until `condition()` holds, looking again whenever the emulator handled something."""
+    assert await emulator._wait_until(condition, seconds), "condition not met in time"

@@ -132,3 +132,17 @@ async def test_an_exception_is_logged_and_the_user_told(
     assert "er ging iets mis" in answer.text
     [logged] = [r for r in caplog.records if "Error while handling update" in r.message]
     assert logged.exc_info is not None or "disk on fire" in (logged.exc_text or "")
+
+
+async def test_starting_a_flow_leaves_the_one_before(
+    runtime: BotRuntime, client: FakeUser
+) -> None:
+    [ask_size] = await say(client, "/berekenen")
+    assert ask_size.buttons  # the calculator waits for a button now
+    await walk_to_start_date(client, "Wissel")
+    [deadline] = await say(client, "1/12/2026")
+    await client.press("📅 Zet in mijn agenda", deadline)
+    [calendar] = await client.wait_for_messages(1)
+    assert calendar.kind == "document"
+    assert calendar.filename is not None
+    assert calendar.filename.endswith(".ics")

@@ -39,7 +39,7 @@ async def test_crash_in_the_middle_then_restart_sends_the_rest_once(
     await runtime.start()
     users = await seed_clients(runtime.db, emulator, clock, CLIENTS)
     _, progress = await start_broadcast(staff, TEXT)
-    await wait_for(lambda: sum(received(users, TEXT).values()) >= 25)
+    await wait_for(emulator, lambda: sum(received(users, TEXT).values()) >= 25)
 
     # The crash: the sender dies mid-send; nothing marks what was claimed or in flight.
     [sender] = [t for t in runtime._background if "Broadcaster.run" in repr(t.get_coro())]
@@ -89,20 +89,22 @@ async def test_kill_9_of_the_bot_process_then_restart(
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=out, stderr=out
             )
-        await wait_for(lambda: emulator.stats.requests["getUpdates"] > polls, timeout=20)
+        await wait_for(emulator, lambda: emulator.stats.requests["getUpdates"] > polls, 20)
         return process
 
     first = await start_bot()
     try:
         _, progress = await start_broadcast(staff, TEXT)
-        await wait_for(lambda: sum(received(users, TEXT).values()) >= 20)
+        await wait_for(emulator, lambda: sum(received(users, TEXT).values()) >= 20)
         first.send_signal(signal.SIGKILL)
         await first.wait()
         assert sum(received(users, TEXT).values()) < len(users)
 
         second = await start_bot()
         try:
-            await wait_for(lambda: "klaar" in _text_of(emulator, progress.message_id), 20)
+            await wait_for(
+                emulator, lambda: "klaar" in _text_of(emulator, progress.message_id), 20
+            )
         finally:
             second.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(second.wait(), 15) == 0

@@ -107,13 +107,13 @@ async def test_dossiers_lists_at_risk_first_and_pages(
     assert "17, waarvan 2 in gevaar · pagina 1 van 3" in first.text
     assert first.buttons == ["Volgende ▶️"]
     await staff.press("Volgende ▶️")
-    await wait_for(lambda: "pagina 2 van 3" in first.text)  # the same message, edited
+    await wait_for(emulator, lambda: "pagina 2 van 3" in first.text)  # the same message, edited
     assert first.buttons == ["◀️ Vorige", "Volgende ▶️"]
     await staff.press("Volgende ▶️")
-    await wait_for(lambda: "pagina 3 van 3" in first.text)
+    await wait_for(emulator, lambda: "pagina 3 van 3" in first.text)
     assert first.buttons == ["◀️ Vorige"]
     await staff.press("◀️ Vorige")
-    await wait_for(lambda: "pagina 2 van 3" in first.text)
+    await wait_for(emulator, lambda: "pagina 2 van 3" in first.text)
 
 
 async def test_export_is_a_csv_that_excel_in_belgium_opens(

@@ -1,0 +1,182 @@
+"""`kmo-bot sandbox` as a person uses it: a subprocess, typed at through its stdin."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import os
+import re
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+# The buttons to press on the way to the start date, whatever /aanvraag asks first.
+_ANSWERS_BEFORE_START = ("Klein", "Nog niet gekend", "Ja, ik ben ingeschreven")
+# Seconds to wait for an expected line (the sandbox answers in well under one).
+WAIT = 15.0
+
+
+class Sandbox:
+    """`python -m bot sandbox` with a pipe for stdin and one for stdout."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.output = ""
+        self._read_upto = 0
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+
+    @classmethod
+    async def start(cls, workdir: Path, *args: str) -> Sandbox:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+        env["NO_COLOR"] = "1"
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "sandbox",
+            *args,
+            cwd=workdir,
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        return cls(proc)
+
+    async def type(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{line}\n".encode())
+        await self.proc.stdin.drain()
+
+    async def expect(self, pattern: str) -> re.Match[str]:
+        """Wait for `pattern` in the output after the previous match; returns the match."""
+        assert self.proc.stdout is not None
+        regex = re.compile(pattern)
+        try:
+            async with asyncio.timeout(WAIT):
+                while (match := regex.search(self.output, self._read_upto)) is None:
+                    chunk = await self.proc.stdout.read(65536)
+                    if not chunk:
+                        break
+                    self.output += self._decoder.decode(chunk)
+        except TimeoutError:
+            match = None
+        assert match is not None, f"no {pattern!r} in:\n{self.output[self._read_upto :]}"
+        self._read_upto = match.end()
+        return match
+
+    async def say(self, line: str, pattern: str) -> re.Match[str]:
+        """Type `line`, then wait for `pattern` in what follows its echo."""
+        await self.type(line)
+        await self.expect(f"» {re.escape(line)}\n")
+        return await self.expect(pattern)
+
+    async def press(self, label: str, pattern: str) -> re.Match[str]:
+        """Type the number of the button labelled `label` (shown since the last match)."""
+        number = await self.button_number(label)
+        return await self.say(number, pattern)
+
+    async def button_number(self, label: str) -> str:
+        match = await self.expect(rf"\[(\d+)\] {re.escape(label)}")
+        return match.group(1)
+
+    async def finish(self) -> tuple[int, str, str]:
+        """Wait for the exit; returns (exit code, rest of stdout, stderr)."""
+        out, err = await asyncio.wait_for(self.proc.communicate(), timeout=20)
+        assert self.proc.returncode is not None
+        self.output += self._decoder.decode(out, final=True)
+        return self.proc.returncode, self.output[self._read_upto :], err.decode()
+
+    def kill(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+
+
+StartSandbox = Callable[..., Awaitable[Sandbox]]
+
+
+@pytest.fixture
+async def sandboxes() -> AsyncIterator[StartSandbox]:
+    """Starts sandboxes; kills whatever is still running at the end of the test."""
+    started: list[Sandbox] = []
+
+    async def start(workdir: Path, *args: str) -> Sandbox:
+        sandbox = await Sandbox.start(workdir, *args)
+        started.append(sandbox)
+        return sandbox
+
+    yield start
+    for sandbox in started:
+        sandbox.kill()
+        await sandbox.proc.wait()
+
+
+async def test_start_button_aanvraag_and_time_travel_to_the_reminder(
+    sandboxes: StartSandbox, tmp_path: Path
+) -> None:
+    files = tmp_path / "files"
+    bot = await sandboxes(tmp_path, "--files", str(files))
+    await bot.expect("KMO-bot sandbox")
+    await bot.say("/start", r"Welkom, Klant 1001!")
+    await bot.press("❓ Hulp", r"/aanvraag")  # a button, by its number
+
+    await bot.say("/aanvraag", "Voor welke dienst")
+    await bot.press("Opleiding", "Over welk thema")
+    await bot.press("Algemeen", "korte naam")
+    await bot.type("Veilig werken")
+    await bot.expect("» Veilig werken\n")
+    # What is asked between the title and the start date changes as the flow grows:
+    # answer each question with its shortest answer, like the e2e helper does.
+    answer = "|".join(re.escape(a) for a in _ANSWERS_BEFORE_START)
+    for _ in range(5):
+        match = await bot.expect(rf"startdatum|\[(\d+)\] (?:{answer})")
+        if match.group(1) is None:
+            break
+        await bot.type(match.group(1))
+        await bot.expect(rf"» {match.group(1)}\n")
+    else:
+        pytest.fail("/aanvraag never asked for the start date")
+    await bot.say("vandaag", r"Dien uw subsidieaanvraag in ten laatste op \w+ \d+ \w+ \d{4}")
+
+    [saved] = (await bot.press("📅 Zet in mijn agenda", r"opgeslagen: (.+\.ics)\n")).groups()
+    assert Path(saved).parent == files.resolve()
+    assert (await asyncio.to_thread(Path(saved).read_text)).startswith("BEGIN:VCALENDAR")
+
+    await bot.say("/tijd +8d", r"De klok van de bot gaat 8 dagen vooruit")
+    reminder = await bot.expect(r"Herinnering: Veilig werken\n\n.*\n(Nog 6 dagen\.)")
+    assert reminder.group(1) == "Nog 6 dagen."
+    await bot.expect(r"\[1\] ✅ Gedaan  \[2\] 🙋 Hulp van VIGC")
+    await bot.say("/tijd", r"8 dagen vooruit")
+
+    await bot.type("/stop")
+    code, rest, err = await bot.finish()
+    assert code == 0
+    assert "Sandbox gestopt" in rest
+    assert err == ""  # logging and warnings stay out of the chat
+
+
+async def test_staff_broadcast_reaches_the_other_client_and_eof_stops(
+    sandboxes: StartSandbox, tmp_path: Path
+) -> None:
+    db = tmp_path / "sandbox.sqlite3"
+    bot = await sandboxes(tmp_path, "--staff", "--as", "900", "--db", str(db))
+    await bot.expect("U bent VIGC-medewerker 900")
+    await bot.say("/als 1001", "U bent nu klant 1001")
+    await bot.say("/start", "Welkom, Klant 1001!")
+    await bot.say("/als 900", "U bent nu VIGC-medewerker 900")
+    await bot.say("/broadcast", "Bericht aan klanten")
+    await bot.say("Nieuwe regels vanaf januari.", "Naar wie gaat dit bericht")
+    await bot.press("Alle klanten (1)", "Voorbeeld")
+    await bot.press("Versturen", "Rondzending #1")
+    await bot.expect("Voor klant 1001:\nNieuwe regels vanaf januari.\n")
+    await bot.expect("Rondzending #1 klaar")
+
+    assert bot.proc.stdin is not None
+    bot.proc.stdin.close()  # Ctrl-D
+    code, rest, err = await bot.finish()
+    assert code == 0
+    assert f"De gegevens blijven bewaard in {db}" in rest
+    assert err == ""
+    assert db.exists()
