@@ -70,8 +70,8 @@ CLIENT_COMMANDS = (
     "mijngegevens",
     "vergeetmij",
 )
-# Tokens the shared send limiter may save up (see build_application).
-LIMITER_BURST = 3
+# The shared send limiter saves up at most this much sending time (at least one message).
+LIMITER_SLACK_SECONDS = 0.01
 # Only the update types the bot handles; edited messages are not answers.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
@@ -104,10 +104,13 @@ def build_application(
             db=db,
             rules=load_rules(settings.rules_path),
             clock=clock or Clock(settings.timezone),
-            # A small burst: no second holds more than rate + 3 sends (28 at the default 25,
-            # under Telegram's 30), yet a late wake-up of the loop is made up for. A full
+            # A small burst: no second holds more than rate + burst sends (26 at the default
+            # 25, under Telegram's 30), yet a late wake-up of the loop is made up for. A full
             # bucket of `rate` tokens would let 2 x rate through right after a quiet spell.
-            limiter=RateLimiter(settings.broadcast_rate, burst=LIMITER_BURST),
+            limiter=RateLimiter(
+                settings.broadcast_rate,
+                burst=max(1, round(settings.broadcast_rate * LIMITER_SLACK_SECONDS)),
+            ),
         ),
     )
     register_handlers(application)

@@ -28,7 +28,7 @@ from bot.services import get_services
 from bot.texts import label
 from conversations.agenda import calendar_button
 from conversations.common import keyboard, remember_client, say, user_id_of
-from conversations.flow import begin_flow, cancel_handlers, draft, end_flow
+from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 from storage.clients import get_client, set_company_size
 from storage.dossiers import NewDossier, create_dossier, get_dossier
 
@@ -379,7 +379,6 @@ def _callback_value(update: Update) -> str:
 def build_application_handler() -> ConversationHandler[Any]:
     """The persistent /aanvraag conversation."""
     text = filters.TEXT & ~filters.COMMAND
-    anything = filters.ALL & ~filters.COMMAND
     return ConversationHandler(
         name="aanvraag",
         persistent=True,
@@ -388,50 +387,42 @@ def build_application_handler() -> ConversationHandler[Any]:
             CallbackQueryHandler(on_begin, pattern=r"^menu:aanvraag$"),
         ],
         states={
-            State.SERVICE: [
+            State.SERVICE: expecting(
                 CallbackQueryHandler(on_service, pattern=r"^svc:"),
-                MessageHandler(anything, on_unexpected_service),
-                CallbackQueryHandler(on_unexpected_service),
-            ],
-            State.THEME: [
+                otherwise=on_unexpected_service,
+            ),
+            State.THEME: expecting(
                 CallbackQueryHandler(on_theme, pattern=r"^thm:"),
-                MessageHandler(anything, on_unexpected_theme),
-                CallbackQueryHandler(on_unexpected_theme),
-            ],
-            State.TITLE: [
+                otherwise=on_unexpected_theme,
+            ),
+            State.TITLE: expecting(
                 MessageHandler(text, on_title),
-                MessageHandler(anything, on_unexpected_title),
-                CallbackQueryHandler(on_unexpected_title),
-            ],
-            State.SIZE: [
+                otherwise=on_unexpected_title,
+            ),
+            State.SIZE: expecting(
                 CallbackQueryHandler(on_size, pattern=r"^grootte:"),
-                MessageHandler(anything, on_unexpected_size),
-                CallbackQueryHandler(on_unexpected_size),
-            ],
-            State.AMOUNT: [
+                otherwise=on_unexpected_size,
+            ),
+            State.AMOUNT: expecting(
                 CallbackQueryHandler(on_amount_unknown, pattern=r"^bedrag:onbekend$"),
                 CallbackQueryHandler(on_other_size, pattern=r"^grootte:wijzig$"),
                 MessageHandler(text, on_amount),
-                MessageHandler(anything, on_unexpected_amount),
-                CallbackQueryHandler(on_unexpected_amount),
-            ],
-            State.AGREEMENT: [
+                otherwise=on_unexpected_amount,
+            ),
+            State.AGREEMENT: expecting(
                 CallbackQueryHandler(on_agreement_yes, pattern=r"^ovk:ja$"),
                 CallbackQueryHandler(on_agreement_no, pattern=r"^ovk:nee$"),
-                MessageHandler(anything, on_unexpected_agreement),
-                CallbackQueryHandler(on_unexpected_agreement),
-            ],
-            State.START_DATE: [
+                otherwise=on_unexpected_agreement,
+            ),
+            State.START_DATE: expecting(
                 MessageHandler(text, on_start_date),
-                MessageHandler(anything, on_unexpected_start),
-                CallbackQueryHandler(on_unexpected_start),
-            ],
-            State.CONFIRM_FAR: [
+                otherwise=on_unexpected_start,
+            ),
+            State.CONFIRM_FAR: expecting(
                 CallbackQueryHandler(on_far_confirmed, pattern=r"^ver:ja$"),
                 CallbackQueryHandler(on_far_rejected, pattern=r"^ver:nee$"),
-                MessageHandler(anything, on_unexpected_far),
-                CallbackQueryHandler(on_unexpected_far),
-            ],
+                otherwise=on_unexpected_far,
+            ),
         },
         fallbacks=cancel_handlers(),
         allow_reentry=True,  # /aanvraag mid-flow starts over

@@ -27,7 +27,7 @@ from bot.domain.rules import SIZES, Scheme
 from bot.services import get_services
 from bot.texts import label
 from conversations.common import keyboard, remember_client, say
-from conversations.flow import begin_flow, cancel_handlers, draft, end_flow
+from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 
 _DRAFT = "berekenen"
 
@@ -252,7 +252,6 @@ def _callback_value(update: Update) -> str:
 def build_calculator_handler() -> ConversationHandler[Any]:
     """The persistent /berekenen conversation."""
     text = filters.TEXT & ~filters.COMMAND
-    anything = filters.ALL & ~filters.COMMAND
     return ConversationHandler(
         name="berekenen",
         persistent=True,
@@ -261,33 +260,28 @@ def build_calculator_handler() -> ConversationHandler[Any]:
             CallbackQueryHandler(on_begin, pattern=r"^menu:berekenen$"),
         ],
         states={
-            State.SIZE: [
+            State.SIZE: expecting(
                 CallbackQueryHandler(on_size, pattern=r"^calc:size:"),
                 CallbackQueryHandler(on_other_start, pattern=r"^calc:start$"),
-                MessageHandler(anything, on_unexpected_size),
-                CallbackQueryHandler(on_unexpected_size),
-            ],
-            State.START_DATE: [
+                otherwise=on_unexpected_size,
+            ),
+            State.START_DATE: expecting(
                 CallbackQueryHandler(on_start_date, pattern=r"^calc:vandaag$"),
                 MessageHandler(text, on_start_date),
-                MessageHandler(anything, on_unexpected_start),
-                CallbackQueryHandler(on_unexpected_start),
-            ],
-            State.SERVICE: [
+                otherwise=on_unexpected_start,
+            ),
+            State.SERVICE: expecting(
                 CallbackQueryHandler(on_service, pattern=r"^calc:svc:"),
-                MessageHandler(anything, on_unexpected_service),
-                CallbackQueryHandler(on_unexpected_service),
-            ],
-            State.THEME: [
+                otherwise=on_unexpected_service,
+            ),
+            State.THEME: expecting(
                 CallbackQueryHandler(on_theme, pattern=r"^calc:thm:"),
-                MessageHandler(anything, on_unexpected_theme),
-                CallbackQueryHandler(on_unexpected_theme),
-            ],
-            State.AMOUNT: [
+                otherwise=on_unexpected_theme,
+            ),
+            State.AMOUNT: expecting(
                 MessageHandler(text, on_amount),
-                MessageHandler(anything, on_unexpected_amount),
-                CallbackQueryHandler(on_unexpected_amount),
-            ],
+                otherwise=on_unexpected_amount,
+            ),
         },
         fallbacks=cancel_handlers(),
         allow_reentry=True,  # /berekenen mid-flow starts over

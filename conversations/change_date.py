@@ -23,7 +23,7 @@ from bot.services import get_services
 from bot.texts import label
 from conversations.common import keyboard, reply, say, user_id_of
 from conversations.dossiers import MAX_LISTED, dossier_view
-from conversations.flow import begin_flow, cancel_handlers, draft, end_flow
+from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 from storage.dossiers import DateField, change_date, get_client_dossier, list_open_dossiers
 
 _DRAFT = "wijzig"
@@ -147,27 +147,23 @@ async def _own_dossier(
 
 def build_change_date_handler() -> ConversationHandler[Any]:
     """The persistent /wijzig conversation."""
-    anything = filters.ALL & ~filters.COMMAND
     return ConversationHandler(
         name="wijzig",
         persistent=True,
         entry_points=[CommandHandler("wijzig", on_begin)],
         states={
-            State.DOSSIER: [
+            State.DOSSIER: expecting(
                 CallbackQueryHandler(on_dossier, pattern=r"^wdos:\d+$"),
-                MessageHandler(anything, on_unexpected),
-                CallbackQueryHandler(on_unexpected),
-            ],
-            State.FIELD: [
+                otherwise=on_unexpected,
+            ),
+            State.FIELD: expecting(
                 CallbackQueryHandler(on_field, pattern=r"^wdat:(start|confirmed)$"),
-                MessageHandler(anything, on_unexpected),
-                CallbackQueryHandler(on_unexpected),
-            ],
-            State.NEW_DATE: [
+                otherwise=on_unexpected,
+            ),
+            State.NEW_DATE: expecting(
                 MessageHandler(filters.TEXT & ~filters.COMMAND, on_new_date),
-                MessageHandler(anything, on_unexpected_date),
-                CallbackQueryHandler(on_unexpected_date),
-            ],
+                otherwise=on_unexpected_date,
+            ),
         },
         fallbacks=cancel_handlers(),
         allow_reentry=True,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
 from telegram.ext import (
     Application,
     BaseHandler,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     ConversationHandler,
@@ -16,6 +18,8 @@ from telegram.ext import (
 )
 
 from conversations.common import say
+
+StateCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, int]]
 
 
 def draft(context: ContextTypes.DEFAULT_TYPE, key: str) -> dict[str, Any]:
@@ -78,6 +82,21 @@ async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 async def on_command_in_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Another command mid-flow: answer the question first, or /annuleer (state unchanged)."""
     await say(update, context, "flow/command_in_flow")
+
+
+def expecting(
+    *answers: BaseHandler[Update, Any, Any], otherwise: StateCallback
+) -> list[BaseHandler[Update, Any, Any]]:
+    """A state's handlers: the answers it expects, then `otherwise` for anything else.
+
+    Text, stickers, photos, voice and presses on old buttons all reach `otherwise`, which
+    says what is expected and keeps the state.
+    """
+    return [
+        *answers,
+        MessageHandler(filters.ALL & ~filters.COMMAND, otherwise),
+        CallbackQueryHandler(otherwise),
+    ]
 
 
 def cancel_handlers() -> list[BaseHandler[Update, Any, Any]]:

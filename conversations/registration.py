@@ -37,7 +37,7 @@ from bot.domain.registration import (
 from bot.services import get_services
 from bot.texts import label
 from conversations.common import keyboard, remember_client, say, user_id_of
-from conversations.flow import begin_flow, cancel_handlers, draft, end_flow
+from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 from storage.clients import Client, advance_registration, get_client, set_company
 
 MAX_COMPANY_NAME = 120
@@ -321,7 +321,6 @@ def _step_of(update: Update) -> int:
 def build_registration_handler() -> ConversationHandler[Any]:
     """The persistent /registratie conversation (its step buttons work at any later time)."""
     text = filters.TEXT & ~filters.COMMAND
-    anything = filters.ALL & ~filters.COMMAND
     return ConversationHandler(
         name="registratie",
         persistent=True,
@@ -335,17 +334,15 @@ def build_registration_handler() -> ConversationHandler[Any]:
             CallbackQueryHandler(on_again, pattern=r"^reg:opnieuw$"),
         ],
         states={
-            State.COMPANY_NAME: [
+            State.COMPANY_NAME: expecting(
                 MessageHandler(text, on_company_name),
-                MessageHandler(anything, on_unexpected_name),
-                CallbackQueryHandler(on_unexpected_name),
-            ],
-            State.ENTERPRISE_NUMBER: [
+                otherwise=on_unexpected_name,
+            ),
+            State.ENTERPRISE_NUMBER: expecting(
                 CallbackQueryHandler(on_skip_number, pattern=r"^reg:geen_nummer$"),
                 MessageHandler(text, on_enterprise_number),
-                MessageHandler(anything, on_unexpected_number),
-                CallbackQueryHandler(on_unexpected_number),
-            ],
+                otherwise=on_unexpected_number,
+            ),
         },
         fallbacks=cancel_handlers(),
         allow_reentry=True,  # a step button or /registratie mid-question starts from there
