@@ -96,7 +96,7 @@ async def _seed(db_path: Path, count: int) -> None:
 
 async def _until(emulator: BotApiEmulator, condition: Any, seconds: float) -> None:
     """Wake on every request the emulator handles until `condition()` holds."""
-    if not await emulator._wait_until(condition, seconds):
+    if not await emulator.wait_until(condition, seconds):
         raise TimeoutError(f"not reached within {seconds} s")
 
 

@@ -63,8 +63,10 @@ class RateLimiter:
                 await asyncio.sleep((1 - self._tokens) / self.rate)
 
     def pause(self, seconds: float) -> None:
+        """After a 429: nobody sends until `seconds` have passed, and then slowly again."""
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
         self._tokens = 0.0
+        self._updated = self._paused_until  # no refill while paused, so no burst after it
 
 
 def retry_after_seconds(error: RetryAfter) -> float:

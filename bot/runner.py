@@ -31,7 +31,8 @@ class BotRuntime:
         self.scheduler = ReminderScheduler(self.services, self.application.bot)
         self.broadcaster = Broadcaster(self.services, self.application)
         self._stop_background = asyncio.Event()
-        self._background: list[asyncio.Task[None]] = []
+        # The loops beside Telegram polling, by name ("reminders", "broadcasts").
+        self.background_tasks: dict[str, asyncio.Task[None]] = {}
 
     async def start(self) -> None:
         await self.db.open()
@@ -45,16 +46,22 @@ class BotRuntime:
             allowed_updates=ALLOWED_UPDATES, timeout=LONG_POLL_TIMEOUT, poll_interval=0
         )
         await self.scheduler.recover()
-        self._background.append(asyncio.create_task(self.scheduler.run(self._stop_background)))
-        self._background.append(asyncio.create_task(self.broadcaster.run(self._stop_background)))
+        self.background_tasks = {
+            "reminders": asyncio.create_task(self.scheduler.run(self._stop_background)),
+            "broadcasts": asyncio.create_task(self.broadcaster.run(self._stop_background)),
+        }
         _LOGGER.info("Bot started as @%s", application.bot.username)
+
+    async def stop_background(self) -> None:
+        """Stop the reminder and broadcast loops (they finish what they are sending)."""
+        self._stop_background.set()
+        for task in self.background_tasks.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
 
     async def stop(self) -> None:
         _LOGGER.info("Stopping")
-        self._stop_background.set()
-        for task in self._background:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=10)
+        await self.stop_background()
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()

@@ -22,7 +22,7 @@ from bot.services import get_services
 from bot.staff_overview import Audience
 from bot.texts import label
 from conversations.common import keyboard, reply, say, user_id_of
-from conversations.flow import begin_flow, cancel_handlers, draft, end_flow
+from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 from storage.broadcasts import activate, create_broadcast
 
 _LOGGER = logging.getLogger(__name__)
@@ -158,21 +158,19 @@ def build_broadcast_handler(staff: filters.BaseFilter) -> ConversationHandler[An
         persistent=True,
         entry_points=[CommandHandler("broadcast", on_broadcast, filters=staff)],
         states={
-            State.MESSAGE: [
+            State.MESSAGE: expecting(
                 MessageHandler(filters.TEXT & ~filters.COMMAND, on_message),
-                MessageHandler(filters.ALL & ~filters.COMMAND, on_not_text),
-            ],
-            State.AUDIENCE: [
+                otherwise=on_not_text,
+            ),
+            State.AUDIENCE: expecting(
                 CallbackQueryHandler(on_audience, pattern=r"^bc:doel:[a-z]+$"),
-                MessageHandler(filters.ALL & ~filters.COMMAND, on_unexpected_audience),
-                CallbackQueryHandler(on_unexpected_audience),
-            ],
-            State.CONFIRM: [
+                otherwise=on_unexpected_audience,
+            ),
+            State.CONFIRM: expecting(
                 CallbackQueryHandler(on_send, pattern=r"^bc:send$"),
                 CallbackQueryHandler(on_cancel_broadcast, pattern=r"^bc:cancel$"),
-                MessageHandler(filters.ALL & ~filters.COMMAND, on_unexpected_confirm),
-                CallbackQueryHandler(on_unexpected_confirm),
-            ],
+                otherwise=on_unexpected_confirm,
+            ),
         },
         fallbacks=cancel_handlers(),
         allow_reentry=True,  # /broadcast again starts over with a new message

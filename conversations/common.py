@@ -16,7 +16,7 @@ from storage.clients import upsert_client
 Button = tuple[str, str]  # (label, callback data)
 
 TELEGRAM_MAX_CALLBACK_DATA = 64
-KEEP_KEYBOARD_PREFIXES = ("hulp:", "agenda:")
+KEEP_KEYBOARD_PREFIXES = ("hulp:", "agenda:", "dos:")
 
 
 def keyboard(*rows: Sequence[Button]) -> InlineKeyboardMarkup:

@@ -13,7 +13,7 @@ import aiosqlite
 from bot.domain.progress import Dossier, Step
 from storage.db import Database
 
-_COLUMNS = (
+DOSSIER_COLUMNS = (
     "id, client_id, service, theme, title, company_size, amount_cents, start_date, "
     + ", ".join(f"{step.value}_on" for step in Step)
     + ", confirmed_by"
@@ -55,26 +55,26 @@ async def create_dossier(db: Database, new: NewDossier, now: datetime) -> int:
 
 
 async def get_dossier(db: Database, dossier_id: int) -> Dossier | None:
-    row = await db.fetch_one(f"SELECT {_COLUMNS} FROM dossiers WHERE id = ?", (dossier_id,))
-    return None if row is None else _to_dossier(row)
+    row = await db.fetch_one(f"SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE id = ?", (dossier_id,))
+    return None if row is None else row_to_dossier(row)
 
 
 async def get_client_dossier(db: Database, client_id: int, dossier_id: int) -> Dossier | None:
     """A dossier only if it belongs to this client (callback data can be forged)."""
     row = await db.fetch_one(
-        f"SELECT {_COLUMNS} FROM dossiers WHERE id = ? AND client_id = ?",
+        f"SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE id = ? AND client_id = ?",
         (dossier_id, client_id),
     )
-    return None if row is None else _to_dossier(row)
+    return None if row is None else row_to_dossier(row)
 
 
 async def list_open_dossiers(db: Database, client_id: int) -> list[Dossier]:
     rows = await db.fetch_all(
-        f"SELECT {_COLUMNS} FROM dossiers WHERE client_id = ? AND closed = 0 ORDER BY start_date,"
-        " id",
+        f"SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE client_id = ? AND closed = 0"
+        " ORDER BY start_date, id",
         (client_id,),
     )
-    return [_to_dossier(row) for row in rows]
+    return [row_to_dossier(row) for row in rows]
 
 
 async def record_step(
@@ -116,7 +116,7 @@ def _to_cents(amount: Decimal | None) -> int | None:
     return None if amount is None else int((amount * 100).to_integral_value())
 
 
-def _to_dossier(row: aiosqlite.Row) -> Dossier:
+def row_to_dossier(row: aiosqlite.Row) -> Dossier:
     done: Mapping[Step, date] = {
         step: date.fromisoformat(row[f"{step.value}_on"])
         for step in Step

@@ -10,8 +10,7 @@ import aiosqlite
 from bot.domain.progress import Dossier
 from storage.clients import Client
 from storage.db import Database
-from storage.dossiers import _COLUMNS as DOSSIER_COLUMNS
-from storage.dossiers import _to_dossier
+from storage.dossiers import DOSSIER_COLUMNS, row_to_dossier
 
 _CLIENT_COLUMNS = (
     "user_id, first_name, last_name, username, active, company_name, enterprise_number,"
@@ -65,7 +64,7 @@ async def _dossiers(db: Database, where_and_order: str) -> list[StaffDossier]:
     for row in rows:
         client = clients.get(row["client_id"])
         if client is not None:  # deleted between the two reads (/vergeetmij)
-            result.append(StaffDossier(_to_dossier(row), client, bool(row["closed"])))
+            result.append(StaffDossier(row_to_dossier(row), client, bool(row["closed"])))
     return result
 
 

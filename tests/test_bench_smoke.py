@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = {
     "updates": ["bench/updates.py", "--clients", "5"],
-    "reminders": ["bench/reminders.py", "--dossiers", "200"],
+    "reminders": ["bench/reminders.py", "--dossiers", "200", "--rounds", "1"],
 }
 
 

@@ -641,7 +641,7 @@ class BotApiEmulator:
 
         Lets an in-process watcher (the terminal sandbox) follow every chat without polling.
         """
-        await self._wait_until(lambda: len(self.events) > after or self._closing, timeout)
+        await self.wait_until(lambda: len(self.events) > after or self._closing, timeout)
         return self.events[after:]
 
     # ------------------------------------------------------------------ internals for users
@@ -664,7 +664,7 @@ class BotApiEmulator:
         async with cond:
             cond.notify_all()
 
-    async def _wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
         cond = self._get_cond()
         try:
             async with asyncio.timeout(timeout), cond:
@@ -1124,7 +1124,7 @@ class BotApiEmulator:
                 self._updates = [u for u in self._updates if u.kind in self._allowed_updates]
             return bool(self._updates) or self._closing or generation != self._poll_generation
 
-        await self._wait_until(ready, timeout)
+        await self.wait_until(ready, timeout)
         if generation != self._poll_generation and not self._closing:
             raise ApiError(409, _CONFLICT)
         batch = self._updates[:limit]
@@ -1541,7 +1541,7 @@ class BotApiEmulator:
                 e for e in self.events[after:] if chat_id is None or e.get("chat_id") == chat_id
             ]
 
-        await self._wait_until(lambda: bool(selected()) or self._closing, timeout)
+        await self.wait_until(lambda: bool(selected()) or self._closing, timeout)
         return self._ok(selected())
 
     async def _c_stats(self, request: web.Request) -> web.Response:

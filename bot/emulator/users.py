@@ -383,7 +383,7 @@ class FakeUser:
         Raises ``AssertionError`` (listing what did arrive) on timeout.
         """
         target = self._cursor + count
-        if not await self._emu._wait_until(lambda: len(self._messages) >= target, timeout):
+        if not await self._emu.wait_until(lambda: len(self._messages) >= target, timeout):
             got = [m.text for m in self._messages[self._cursor :]]
             raise AssertionError(
                 f"user {self.id}: expected {count} new message(s) from the bot within "
@@ -404,7 +404,7 @@ class FakeUser:
         if found is None:
             raise AssertionError(f"user {self.id}: the bot never sent message {message_id}")
         seen = self._seen_edits.get(message_id, 0)
-        if not await self._emu._wait_until(lambda: found.edited > seen, timeout):
+        if not await self._emu.wait_until(lambda: found.edited > seen, timeout):
             raise AssertionError(
                 f"user {self.id}: message {message_id} was not edited within {timeout}s"
             )
@@ -423,7 +423,7 @@ class FakeUser:
                 return [a for a in answers if a.query_id == query_id]
             return answers[self._seen_answers :]
 
-        if not await self._emu._wait_until(lambda: bool(matching()), timeout):
+        if not await self._emu.wait_until(lambda: bool(matching()), timeout):
             raise AssertionError(
                 f"user {self.id}: callback query {query_id or '(any)'} was not answered "
                 f"within {timeout}s"

@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.config import Settings, load_settings
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.runner import BotRuntime
+from tests.e2e.process import kill_leftovers
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -25,7 +26,10 @@ START_OF_TEST = datetime(2026, 11, 28, 10, 0, tzinfo=BRUSSELS)
 @pytest.fixture
 async def emulator() -> AsyncIterator[BotApiEmulator]:
     async with BotApiEmulator() as emu:
-        yield emu
+        try:
+            yield emu
+        finally:
+            await kill_leftovers()  # bot processes a failed test left running
         assert emu.internal_errors == []
 
 

@@ -7,14 +7,21 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 from bot.emulator import BotApiEmulator
 
 
 class BotProcess:
+    """One `python -m bot` process; its log goes to `<workdir>/bot.log` (appended)."""
+
+    # Processes still running; the e2e conftest kills them after each test.
+    running: ClassVar[set[asyncio.subprocess.Process]] = set()
+
     def __init__(self, emulator: BotApiEmulator, workdir: Path, **env: str) -> None:
         self.emulator = emulator
         self.workdir = workdir
+        self.log_path = workdir / "bot.log"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
         self.env.update(
             {
@@ -33,34 +40,44 @@ class BotProcess:
         wait for the `deleteWebhook` that PTB sends just before it starts polling.
         """
         before = len(self.emulator.calls("deleteWebhook"))
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=self.workdir,
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        for _ in range(300):
+        with self.log_path.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", cwd=self.workdir, env=self.env, stdout=log, stderr=log
+            )
+        self.running.add(self.proc)
+        for _ in range(400):
             if len(self.emulator.calls("deleteWebhook")) > before:
                 return
             if self.proc.returncode is not None:
                 break
             await asyncio.sleep(0.05)
-        _, err = await self.proc.communicate()
-        raise AssertionError(f"bot did not start: {err.decode()}")
+        await self.kill()
+        raise AssertionError(f"bot did not start:\n{self.log()}")
 
     async def kill(self) -> None:
         """kill -9: no clean shutdown at all."""
         assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        await self.proc.communicate()
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+        self.running.discard(self.proc)
 
     async def terminate(self) -> tuple[int, str]:
-        """SIGTERM; returns (exit code, everything logged on stderr)."""
+        """SIGTERM; returns (exit code, the whole log)."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(self.proc.communicate(), timeout=20)
-        assert self.proc.returncode is not None
-        return self.proc.returncode, err.decode()
+        code = await asyncio.wait_for(self.proc.wait(), timeout=20)
+        self.running.discard(self.proc)
+        return code, self.log()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+async def kill_leftovers() -> None:
+    """Kill bot processes a failed test left running."""
+    for proc in list(BotProcess.running):
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        BotProcess.running.discard(proc)

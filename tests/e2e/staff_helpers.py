@@ -70,4 +70,4 @@ async def wait_for(
     emulator: BotApiEmulator, condition: Callable[[], bool], seconds: float = 15.0
 ) -> None:
     """Until `condition()` holds, looking again whenever the emulator handled something."""
-    assert await emulator._wait_until(condition, seconds), "condition not met in time"
+    assert await emulator.wait_until(condition, seconds), "condition not met in time"

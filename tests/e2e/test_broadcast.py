@@ -150,7 +150,7 @@ async def test_a_second_broadcast_waits_for_the_first(
     runtime: BotRuntime, staff: FakeUser, emulator: BotApiEmulator, clock: Clock
 ) -> None:
     users = await seed_clients(runtime.db, emulator, clock, range(4301, 4305))
-    runtime.services.limiter = RateLimiter(4, burst=1)  # the first one takes a second
+    runtime.services.limiter = RateLimiter(8, burst=1)  # the first one takes half a second
     await start_broadcast(staff, "Eerste bericht")
     _, second = await start_broadcast(staff, "Tweede bericht")
     assert "In de wachtrij" in second.text

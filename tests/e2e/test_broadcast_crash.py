@@ -6,9 +6,6 @@ Once, except a message in flight at the moment of the crash, which may arrive tw
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 from pathlib import Path
 
 from bot.clock import Clock
@@ -17,7 +14,8 @@ from bot.emulator import BotApiEmulator, FakeUser
 from bot.runner import BotRuntime
 from storage.broadcasts import recent_broadcasts
 from storage.db import Database
-from tests.e2e.conftest import STAFF_ID, TOKEN
+from tests.e2e.conftest import STAFF_ID, TOKEN, make_settings
+from tests.e2e.process import BotProcess
 from tests.e2e.staff_helpers import received, seed_clients, start_broadcast, wait_for
 
 TEXT = "Belangrijk nieuws van VIGC"
@@ -33,8 +31,9 @@ def _assert_once_each(users: list[FakeUser]) -> None:
 
 
 async def test_crash_in_the_middle_then_restart_sends_the_rest_once(
-    emulator: BotApiEmulator, settings: Settings, clock: Clock, staff: FakeUser
+    emulator: BotApiEmulator, tmp_path: Path, clock: Clock, staff: FakeUser
 ) -> None:
+    settings = make_settings(emulator, tmp_path / "bot.sqlite3", BROADCAST_RATE="30")
     runtime = BotRuntime(settings, clock)
     await runtime.start()
     users = await seed_clients(runtime.db, emulator, clock, CLIENTS)
@@ -42,8 +41,7 @@ async def test_crash_in_the_middle_then_restart_sends_the_rest_once(
     await wait_for(emulator, lambda: sum(received(users, TEXT).values()) >= 25)
 
     # The crash: the sender dies mid-send; nothing marks what was claimed or in flight.
-    [sender] = [t for t in runtime._background if "Broadcaster.run" in repr(t.get_coro())]
-    sender.cancel()
+    runtime.background_tasks["broadcasts"].cancel()
     await runtime.stop()
     got_before = sum(received(users, TEXT).values())
     assert got_before < len(users)
@@ -72,49 +70,22 @@ async def test_kill_9_of_the_bot_process_then_restart(
     await db.open()
     users = await seed_clients(db, emulator, clock, CLIENTS)
     await db.close()
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_BASE_URL": emulator.base_url,
-        "DATABASE_PATH": str(db_path),
-        "STAFF_IDS": str(STAFF_ID),
-        "BROADCAST_RATE": "20",
-        "LOG_LEVEL": "INFO",
-    }
-    log = tmp_path / "bot.log"
+    settings = {"STAFF_IDS": str(STAFF_ID), "BROADCAST_RATE": "30", "LOG_LEVEL": "INFO"}
+    first = BotProcess(emulator, tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, **settings)
+    await first.start()
+    _, progress = await start_broadcast(staff, TEXT)
+    await wait_for(emulator, lambda: sum(received(users, TEXT).values()) >= 20)
+    await first.kill()
+    assert sum(received(users, TEXT).values()) < len(users)
 
-    async def start_bot() -> asyncio.subprocess.Process:
-        polls = emulator.stats.requests["getUpdates"]  # counted when a long poll starts
-        with log.open("ab") as out:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=out, stderr=out
-            )
-        await wait_for(emulator, lambda: emulator.stats.requests["getUpdates"] > polls, 20)
-        return process
-
-    first = await start_bot()
-    try:
-        _, progress = await start_broadcast(staff, TEXT)
-        await wait_for(emulator, lambda: sum(received(users, TEXT).values()) >= 20)
-        first.send_signal(signal.SIGKILL)
-        await first.wait()
-        assert sum(received(users, TEXT).values()) < len(users)
-
-        second = await start_bot()
-        try:
-            await wait_for(
-                emulator, lambda: "klaar" in _text_of(emulator, progress.message_id), 20
-            )
-        finally:
-            second.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(second.wait(), 15) == 0
-    finally:
-        if first.returncode is None:
-            first.kill()
-            await first.wait()
+    second = BotProcess(emulator, tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, **settings)
+    await second.start()
+    await wait_for(emulator, lambda: "klaar" in _text_of(emulator, progress.message_id), 20)
+    code, log = await second.terminate()
+    assert code == 0, log
     _assert_once_each(users)
     report = _text_of(emulator, progress.message_id)
-    assert "Afgeleverd: 60\nGeblokkeerd: 0\nMislukt: 0" in report, log.read_text()
+    assert "Afgeleverd: 60\nGeblokkeerd: 0\nMislukt: 0" in report, log
 
 
 def _text_of(emulator: BotApiEmulator, message_id: int) -> str:
