@@ -27,7 +27,7 @@ from bot.reminders import sync_reminders
 from bot.services import get_services
 from bot.texts import label
 from conversations.agenda import calendar_button
-from conversations.common import keyboard, remember_client, say, user_id_of
+from conversations.common import callback_value, keyboard, remember_client, say, user_id_of
 from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 from storage.clients import get_client, set_company_size
 from storage.dossiers import NewDossier, create_dossier, get_dossier
@@ -64,7 +64,7 @@ async def on_begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 async def on_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """The chosen service; then its theme (when there is a choice) or the title."""
-    code = _callback_value(update)
+    code = callback_value(update)
     scheme = _today_scheme(context)
     service = next((s for s in scheme.services if s.code == code), None)
     if service is None:
@@ -86,7 +86,7 @@ async def on_theme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     current = draft(context, _DRAFT)
     scheme = _today_scheme(context)
     service = scheme.service(current["service"])
-    code = _callback_value(update)
+    code = callback_value(update)
     if code not in {t.code for t in service.themes}:
         return await on_unexpected_theme(update, context)
     current["theme"] = code
@@ -113,7 +113,7 @@ async def on_title(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 async def on_size(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """The company size, kept in the client's profile; then the amount excl. VAT."""
-    size = _callback_value(update)
+    size = callback_value(update)
     if size not in SIZES:
         return await on_unexpected_size(update, context)
     services = get_services(context)
@@ -369,11 +369,6 @@ async def _ask_agreement(
 def _today_scheme(context: ContextTypes.DEFAULT_TYPE) -> Scheme:
     services = get_services(context)
     return services.rules.scheme_for(services.clock.today())
-
-
-def _callback_value(update: Update) -> str:
-    data = update.callback_query.data if update.callback_query else None
-    return (data or "").partition(":")[2]
 
 
 def build_application_handler() -> ConversationHandler[Any]:

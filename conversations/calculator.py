@@ -26,7 +26,7 @@ from bot.domain.money import AmountRejected, parse_amount
 from bot.domain.rules import SIZES, Scheme
 from bot.services import get_services
 from bot.texts import label
-from conversations.common import keyboard, remember_client, say
+from conversations.common import callback_value, keyboard, remember_client, say
 from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 
 _DRAFT = "berekenen"
@@ -55,7 +55,7 @@ async def on_begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 async def on_size(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """The chosen size; then the services supported on the start date."""
-    size = _callback_value(update)
+    size = callback_value(update)
     if size not in SIZES:
         return await on_unexpected_size(update, context)
     draft(context, _DRAFT)["size"] = size
@@ -81,7 +81,7 @@ async def on_start_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
 async def on_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """The chosen service; then its theme (when there is a choice) or the amount."""
     scheme = _scheme(context)
-    service = next((s for s in scheme.services if s.code == _callback_value(update)), None)
+    service = next((s for s in scheme.services if s.code == callback_value(update)), None)
     if service is None:
         return await on_unexpected_service(update, context)
     current = draft(context, _DRAFT)
@@ -98,7 +98,7 @@ async def on_theme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """The chosen theme; then the amount."""
     current = draft(context, _DRAFT)
     service = _scheme(context).service(current["service"])
-    code = _callback_value(update)
+    code = callback_value(update)
     if code not in {t.code for t in service.themes}:
         return await on_unexpected_theme(update, context)
     current["theme"] = code
@@ -242,11 +242,6 @@ def _scheme(context: ContextTypes.DEFAULT_TYPE) -> Scheme:
     """The scheme of the draft's start date."""
     start = date.fromisoformat(draft(context, _DRAFT)["start"])
     return get_services(context).rules.scheme_for(start)
-
-
-def _callback_value(update: Update) -> str:
-    data = update.callback_query.data if update.callback_query else None
-    return (data or "").rpartition(":")[2]
 
 
 def build_calculator_handler() -> ConversationHandler[Any]:

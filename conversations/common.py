@@ -82,6 +82,12 @@ async def remember_client(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     )
 
 
+def callback_value(update: Update) -> str:
+    """What follows the last ':' of the pressed button's data ("svc:advies" -> "advies")."""
+    data = update.callback_query.data if update.callback_query else None
+    return (data or "").rpartition(":")[2]
+
+
 def user_id_of(update: Update) -> int:
     user = update.effective_user
     if user is None:
