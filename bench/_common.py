@@ -123,13 +123,22 @@ def machine() -> str:
     with contextlib.suppress(ValueError, OSError):
         pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
         memory = f", {pages / 2**30:.1f} GiB RAM"
-    load = ""
-    with contextlib.suppress(OSError):
-        load = ", load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     return (
         f"{os.cpu_count()} CPUs ({model}){memory}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}{load}"
+        f"{platform.system()} {platform.release()}; {busy()}"
     )
+
+
+def busy() -> str:
+    """How busy the machine is (other processes disturb the figures): load and CPU PSI."""
+    parts = []
+    with contextlib.suppress(OSError):
+        parts.append("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        some = Path("/proc/pressure/cpu").read_text().split()  # "some avg10=.. avg60=.."
+        avg10, avg60 = (field.split("=")[1] for field in some[1:3])
+        parts.append(f"CPU pressure {avg10}% (10 s), {avg60}% (60 s)")
+    return ", ".join(parts) or "load unknown"
 
 
 def cpu_seconds_of(pid: int) -> float:

@@ -41,6 +41,7 @@ from typing import Any
 from _common import (
     STAFF_ID,
     START_OF_RUN,
+    busy,
     figure,
     fixed_clock,
     machine,
@@ -235,7 +236,6 @@ def build_database(path: Path, dossiers: int, due: int, seed: int = 2026) -> Bui
             ],
         )
         conn.execute("COMMIT")
-        conn.execute("ANALYZE")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         pending = [
             row[0]
@@ -425,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
             f" in {one_pass['seconds']:.2f} s"
         )
     print(f"memory right after start-up: {big['rss_after_start']:.0f} MB")
+    print(f"machine after the run: {busy()}")
     print()
     ok = figure("start-up time", big["startup"], "s", target=TARGET_STARTUP_S, fmt=".2f")
     ok &= figure("idle pass (median)", _ms(idle), "ms", target=TARGET_IDLE_MS, fmt=".2f")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _common import STAFF_ID, BotProcess, figure, machine, percentile
+from _common import STAFF_ID, BotProcess, busy, figure, machine, percentile
 
 from bot.emulator import BotApiEmulator, FakeUser, SentMessage
 
@@ -324,6 +324,7 @@ async def _main(args: argparse.Namespace) -> bool:
         print(" KMO bot:")
         _describe(bot_max)
 
+    print(f"machine after the run: {busy()}")
     print()
     latencies = bot_paced.all_latencies
     ratio = bot_paced.cpu_per_update / echo_paced.cpu_per_update

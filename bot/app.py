@@ -41,6 +41,7 @@ from conversations.privacy import build_privacy_handler, on_my_data
 from conversations.registration import build_registration_handler
 from conversations.staff import staff_handlers
 from conversations.start import (
+    on_any_update,
     on_free_text,
     on_help,
     on_stale_button,
@@ -118,7 +119,10 @@ def build_application(
 
 
 def register_handlers(application: BotApplication) -> None:
-    # Group -1 runs first for every button press: acknowledge it and retire its keyboard.
+    # Only the first matching handler of a group runs, so each of these has its own group.
+    # Group -3, first of all: a client who had blocked the bot and writes again is back.
+    application.add_handler(TypeHandler(Update, on_any_update), group=-3)
+    # Group -1: every button press is acknowledged at once and its keyboard retired.
     application.add_handler(CallbackQueryHandler(on_any_button), group=-1)
 
     # Conversations first: a client inside a flow has their answers (and stray commands)

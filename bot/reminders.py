@@ -24,14 +24,14 @@ from bot.domain.reminder_plan import (
     STAFF,
     DueReminder,
     choose_due,
-    deadline_passed,
     plan_reminders,
     retry_delay,
+    worth_retrying,
 )
 from bot.services import Services
 from bot.texts import label, render
 from storage.clients import Client, get_client, mark_inactive
-from storage.dossiers import get_dossier
+from storage.dossiers import get_dossier, list_open_dossiers
 from storage.reminders import (
     attempts_of,
     cancel_for_client,
@@ -67,6 +67,12 @@ async def sync_reminders(services: Services, dossier: Dossier) -> None:
     )
     await replace_planned(services.db, dossier.id, dossier.client_id, planned)
     services.reminders_wakeup.set()
+
+
+async def resume_reminders(services: Services, client_id: int) -> None:
+    """A client who unblocked the bot: plan their open dossiers' reminders again."""
+    for dossier in await list_open_dossiers(services.db, client_id):
+        await sync_reminders(services, dossier)
 
 
 @dataclass
@@ -160,8 +166,14 @@ class ReminderScheduler:
             await mark_inactive(services.db, client.user_id, now)
             await cancel_for_client(services.db, client.user_id)
             return "cancelled"
-        if delivery.outcome is Outcome.RETRY and not deadline_passed(
-            reminder.deadline, now, services.settings.timezone
+        return await self._retry_or_fail(reminder, delivery)
+
+    async def _retry_or_fail(self, reminder: DueReminder, delivery: Delivery) -> str:
+        """Timeouts and 5xx are tried again with back-off while the reminder can help."""
+        services = self.services
+        now = services.clock.now()
+        if delivery.outcome is Outcome.RETRY and worth_retrying(
+            reminder, now, services.settings.timezone
         ):
             attempts = await attempts_of(services.db, reminder.id) + 1
             await retry_later(
@@ -224,12 +236,18 @@ class ReminderScheduler:
             client=client,
             kind=reminder.kind,
             deadline=reminder.deadline,
+            days_left=(reminder.deadline - services.clock.today()).days,
         )
-        for staff_id in sorted(services.settings.staff_ids):
-            delivery = await deliver(
-                partial(self.bot.send_message, staff_id, text), services.limiter
-            )
-            if delivery.outcome is not Outcome.SENT:
-                _LOGGER.warning("Staff alert to %s not delivered: %s", staff_id, delivery.error)
-        await mark_sent(services.db, reminder.id, services.clock.now())
-        return "sent"
+        deliveries = [
+            await deliver(partial(self.bot.send_message, staff_id, text), services.limiter)
+            for staff_id in sorted(services.settings.staff_ids)
+        ]
+        if not deliveries:  # STAFF_IDS emptied since the alert was planned
+            await mark_status(services.db, [reminder.id], "cancelled")
+            return "cancelled"
+        if any(d.outcome is Outcome.SENT for d in deliveries):
+            await mark_sent(services.db, reminder.id, services.clock.now())
+            return "sent"
+        # Nobody at VIGC got it: retry while it can help, as for a client.
+        retry = next((d for d in deliveries if d.outcome is Outcome.RETRY), deliveries[-1])
+        return await self._retry_or_fail(reminder, retry)

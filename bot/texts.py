@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from bot.domain.dates import format_date_nl, format_number_nl
 from bot.domain.money import format_euro, format_percent
 
 TELEGRAM_MAX_TEXT = 4096
+_TAG = re.compile(r"<[^>]*>")
 
 _ENV = Environment(
     loader=FileSystemLoader(Path(messages_nl.__file__).parent),
@@ -30,10 +32,17 @@ _ENV.filters["procent"] = format_percent
 def render(name: str, /, **context: Any) -> str:
     """Render `messages_nl/<name>.html` to Telegram HTML (user values are escaped)."""
     text = _ENV.get_template(f"{name}.html").render(**context).strip()
-    if len(text) > TELEGRAM_MAX_TEXT:
-        # A template plus user input must never exceed Telegram's limit; cut plain, not HTML.
-        raise ValueError(f"message {name!r} renders to {len(text)} characters")
+    length = visible_length(text)
+    if length > TELEGRAM_MAX_TEXT:
+        # Fail here, with the template's name, rather than as a 400 from Telegram.
+        raise ValueError(f"message {name!r} renders to {length} characters")
     return text
+
+
+def visible_length(telegram_html: str) -> int:
+    """Length as Telegram counts it: tags removed, entities decoded, in UTF-16 code units."""
+    plain = html.unescape(_TAG.sub("", telegram_html))
+    return len(plain.encode("utf-16-le")) // 2
 
 
 def label(name: str, /, **context: Any) -> str:

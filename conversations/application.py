@@ -18,9 +18,9 @@ from telegram.ext import (
 )
 
 from bot.domain.dates import DateRejected, parse_date
-from bot.domain.deadlines import application_deadline, days_left
 from bot.domain.enterprise import format_enterprise_number
 from bot.domain.money import AmountRejected, parse_amount
+from bot.domain.progress import StartVerdict, check_start
 from bot.domain.registration import is_registered
 from bot.domain.rules import SIZES, Scheme
 from bot.reminders import sync_reminders
@@ -255,17 +255,12 @@ async def _create(update: Update, context: ContextTypes.DEFAULT_TYPE, start: dat
     services = get_services(context)
     today = services.clock.today()
     current = draft(context, _DRAFT)
-    scheme = services.rules.scheme_for(start)
-    service = next((s for s in scheme.services if s.code == current["service"]), None)
-    theme_codes = {t.code for t in service.themes} if service else set()
-    if service is None or current["theme"] not in theme_codes:
-        await say(update, context, "application/not_eligible", start=start, scheme=scheme)
+    check = check_start(services.rules, current["service"], current["theme"], start, today)
+    if check.verdict is not StartVerdict.OK:
+        await say(update, context, f"application/{check.verdict}", start=start, check=check)
         return end_flow(context, _DRAFT)
-    deadline = application_deadline(start, scheme)
-    left = days_left(deadline, today)
-    if left < 0:
-        await say(update, context, "application/too_late", start=start, deadline=deadline)
-        return end_flow(context, _DRAFT)
+    scheme, deadline, left = check.scheme, check.deadline, check.days_left
+    service = scheme.service(current["service"])
     amount = current.get("amount")
     dossier_id = await create_dossier(
         services.db,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import IntEnum, auto
 from typing import Any
 
@@ -17,7 +16,13 @@ from telegram.ext import (
 )
 
 from bot.domain.dates import DateRejected, parse_date
-from bot.domain.progress import Dossier, Step
+from bot.domain.progress import (
+    Dossier,
+    StartVerdict,
+    Step,
+    check_start,
+    step_date_problem,
+)
 from bot.reminders import sync_reminders
 from bot.services import get_services
 from bot.texts import label
@@ -83,10 +88,17 @@ async def on_new_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
         await say(update, context, "start/stale_button")
         return end_flow(context, _DRAFT)
     field: DateField = "start" if current["field"] == "start" else "confirmed"
-    problem = _problem(dossier, field, parsed, today)
-    if problem:
-        await say(update, context, "dossiers/date_rejected", problem=problem, day=parsed)
-        return State.NEW_DATE
+    if field == "start":
+        check = check_start(services.rules, dossier.service, dossier.theme, parsed, today)
+        if check.verdict is not StartVerdict.OK:
+            # Nothing is saved: with that start the dossier could not go on.
+            await say(update, context, f"application/{check.verdict}", start=parsed, check=check)
+            return end_flow(context, _DRAFT)
+    else:
+        problem = step_date_problem(dossier, Step.CONFIRMED, parsed, today)
+        if problem:
+            await say(update, context, "dossiers/date_rejected", problem=problem, day=parsed)
+            return State.NEW_DATE
     await change_date(services.db, dossier.id, field, parsed, services.clock.now())
     fresh = await get_client_dossier(services.db, dossier.client_id, dossier.id)
     if fresh is None:
@@ -114,16 +126,6 @@ async def on_unexpected_date(update: Update, context: ContextTypes.DEFAULT_TYPE)
     today = get_services(context).clock.today()
     await say(update, context, "application/date_invalid", reason="not_text", today=today)
     return State.NEW_DATE
-
-
-def _problem(dossier: Dossier, field: DateField, day: date, today: date) -> str | None:
-    if field == "confirmed":
-        if day > today:
-            return "future"
-        filed = dossier.done.get(Step.FILED)
-        if filed is not None and day < filed:
-            return "before_filed"
-    return None
 
 
 async def _ask_field(

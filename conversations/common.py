@@ -51,7 +51,9 @@ async def on_any_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
+    # Too old to answer (after downtime): the press itself is still handled.
+    with suppress(BadRequest):
+        await query.answer()
     if (query.data or "").startswith(KEEP_KEYBOARD_PREFIXES):
         return
     if isinstance(query.message, Message) and query.message.reply_markup is not None:

@@ -23,13 +23,14 @@ from bot.domain.progress import (
     current_deadline,
     next_step,
     own_share_due,
+    step_date_problem,
 )
 from bot.services import Services, get_services
 from bot.steps import complete_step
 from bot.texts import label, render
 from conversations.agenda import calendar_button
 from conversations.common import Button, keyboard, reply, say, user_id_of
-from conversations.flow import begin_flow, cancel_handlers, draft, end_flow
+from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 from storage.dossiers import get_client_dossier, list_open_dossiers
 
 _DRAFT = "stap"
@@ -123,7 +124,7 @@ async def on_step_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     if dossier is None:
         await say(update, context, "start/stale_button")
         return end_flow(context, _DRAFT)
-    problem = _date_problem(dossier, step, parsed, today)
+    problem = step_date_problem(dossier, step, parsed, today)
     if problem:
         await say(update, context, "dossiers/date_rejected", problem=problem, day=parsed)
         await _ask_date(update, context, step)
@@ -135,15 +136,6 @@ async def on_unexpected_date(update: Update, context: ContextTypes.DEFAULT_TYPE)
     """Asks again for the step's date."""
     await _ask_date(update, context, Step(draft(context, _DRAFT)["step"]))
     return State.STEP_DATE
-
-
-def _date_problem(dossier: Dossier, step: Step, day: date, today: date) -> str | None:
-    if day > today:
-        return "future"
-    filed = dossier.done.get(Step.FILED)
-    if step is Step.CONFIRMED and filed is not None and day < filed:
-        return "before_filed"
-    return None
 
 
 async def _ask_date(update: Update, context: ContextTypes.DEFAULT_TYPE, step: Step) -> None:
@@ -196,12 +188,11 @@ def build_step_handler() -> ConversationHandler[Any]:
         persistent=True,
         entry_points=[CallbackQueryHandler(on_step, pattern=r"^stap:\d+:[a-z_]+$")],
         states={
-            State.STEP_DATE: [
+            State.STEP_DATE: expecting(
                 CallbackQueryHandler(on_step_date, pattern=r"^dag:[01]$"),
                 MessageHandler(filters.TEXT & ~filters.COMMAND, on_step_date),
-                MessageHandler(filters.ALL & ~filters.COMMAND, on_unexpected_date),
-                CallbackQueryHandler(on_unexpected_date),
-            ],
+                otherwise=on_unexpected_date,
+            ),
         },
         fallbacks=cancel_handlers(),
         allow_reentry=True,  # another dossier's step button starts over with that dossier

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -18,6 +19,12 @@ from telegram.ext import (
 )
 
 from conversations.common import say
+
+# Buttons that work anywhere (menu, dossier steps, reminders, calendar, registration steps,
+# staff paging). A flow's catch-all must let them through to their own handlers, or a
+# half-finished flow would swallow "Gedaan" on a reminder.
+GLOBAL_BUTTON_PREFIXES = ("menu", "stap", "klaar", "hulp", "agenda", "reg", "dos")
+NOT_A_GLOBAL_BUTTON = re.compile(rf"^(?!(?:{'|'.join(GLOBAL_BUTTON_PREFIXES)}):)")
 
 StateCallback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, int]]
 
@@ -89,13 +96,13 @@ def expecting(
 ) -> list[BaseHandler[Update, Any, Any]]:
     """A state's handlers: the answers it expects, then `otherwise` for anything else.
 
-    Text, stickers, photos, voice and presses on old buttons all reach `otherwise`, which
-    says what is expected and keeps the state.
+    Text, stickers, photos, voice and presses on old buttons of this flow all reach
+    `otherwise`, which says what is expected and keeps the state.
     """
     return [
         *answers,
         MessageHandler(filters.ALL & ~filters.COMMAND, otherwise),
-        CallbackQueryHandler(otherwise),
+        CallbackQueryHandler(otherwise, pattern=NOT_A_GLOBAL_BUTTON),
     ]
 
 

@@ -24,7 +24,7 @@ from bot.domain.registration import DONE, STEP_COUNT
 from bot.services import get_services
 from bot.texts import label, render
 from conversations.common import keyboard, say, user_id_of
-from conversations.flow import cancel_handlers, leave_all_flows
+from conversations.flow import NOT_A_GLOBAL_BUTTON, cancel_handlers, leave_all_flows
 from storage.clients import get_client
 from storage.privacy import export_client_data, forget_client
 
@@ -145,7 +145,7 @@ def build_privacy_handler() -> ConversationHandler[Any]:
                 CallbackQueryHandler(on_forget_confirmed, pattern=r"^vergeet:ja$"),
                 CallbackQueryHandler(on_forget_cancelled, pattern=r"^vergeet:nee$"),
                 MessageHandler(filters.ALL & ~filters.COMMAND, on_unexpected_confirm),
-                CallbackQueryHandler(on_unexpected_confirm),
+                CallbackQueryHandler(on_unexpected_confirm, pattern=NOT_A_GLOBAL_BUTTON),
             ],
         },
         fallbacks=cancel_handlers(),

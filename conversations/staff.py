@@ -14,7 +14,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.delivery import Outcome, deliver
 from bot.domain.dates import DateRejected, parse_date
-from bot.domain.progress import Dossier, Step, current_deadline, own_share_due
+from bot.domain.progress import (
+    Dossier,
+    Step,
+    current_deadline,
+    own_share_due,
+    step_date_problem,
+)
 from bot.services import Services, get_services
 from bot.staff_overview import Urgency, export_csv, ranked
 from bot.steps import complete_step
@@ -121,7 +127,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await say(update, context, "staff/confirm_date_invalid", problem=day.reason)
         return
     filed = dossier.done.get(Step.FILED)
-    problem = "future" if day > today else "before_filed" if filed and day < filed else None
+    problem = step_date_problem(dossier, Step.CONFIRMED, day, today)
     if problem:
         await say(
             update, context, "staff/confirm_date_invalid", problem=problem, day=day, filed=filed

@@ -8,10 +8,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.domain.registration import NOT_STARTED, STEP_COUNT, in_progress
+from bot.reminders import resume_reminders
 from bot.services import get_services
 from bot.texts import label
 from conversations.common import keyboard, remember_client, say
-from storage.clients import get_client
+from storage.clients import get_client, reactivate
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,6 +44,17 @@ async def _registration_step(update: Update, context: ContextTypes.DEFAULT_TYPE)
     user = update.effective_user
     client = None if user is None else await get_client(get_services(context).db, user.id)
     return NOT_STARTED if client is None else client.registration_step
+
+
+async def on_any_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Nothing visible: a client who had blocked the bot and writes again gets reminders."""
+    user = update.effective_user
+    if user is None:
+        return
+    services = get_services(context)
+    if await reactivate(services.db, user.id, services.clock.now()):
+        _LOGGER.info("Client %s is back; their reminders are planned again", user.id)
+        await resume_reminders(services, user.id)
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -68,6 +68,15 @@ async def get_client(db: Database, user_id: int) -> Client | None:
     )
 
 
+async def reactivate(db: Database, user_id: int, now: datetime) -> bool:
+    """A client marked inactive (403) writes again; True when they were inactive."""
+    changed = await db.execute(
+        "UPDATE clients SET active = 1, updated_at = ? WHERE user_id = ? AND active = 0",
+        (now.isoformat(), user_id),
+    )
+    return changed == 1
+
+
 async def mark_inactive(db: Database, user_id: int, now: datetime) -> None:
     """The client blocked the bot (Telegram answered 403)."""
     await db.execute(

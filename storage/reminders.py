@@ -20,6 +20,8 @@ async def replace_planned(
 
     Pending rows that are no longer wanted (step done, date changed) are cancelled; rows
     already sent stay as they are, and the unique key keeps a sent one from coming back.
+    A cancelled row that is wanted again (a date changed back, a client who unblocked the
+    bot) becomes pending again.
     """
     keys = {(p.kind, p.deadline.isoformat(), p.offset_days, p.audience) for p in planned}
     async with db.transaction() as conn:
@@ -35,8 +37,11 @@ async def replace_planned(
         ]
         await conn.executemany("UPDATE reminders SET status = 'cancelled' WHERE id = ?", stale)
         await conn.executemany(
-            "INSERT OR IGNORE INTO reminders (dossier_id, client_id, kind, deadline,"
-            " offset_days, audience, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO reminders (dossier_id, client_id, kind, deadline,"
+            " offset_days, audience, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (dossier_id, kind, deadline, offset_days, audience) DO UPDATE"
+            " SET status = 'pending', due_at = excluded.due_at, not_before = 0, attempts = 0,"
+            " last_error = NULL WHERE reminders.status = 'cancelled'",
             [
                 (
                     dossier_id,

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from bot.domain.calculator import calculate_subsidy
 from bot.domain.deadlines import application_deadline, days_left, payment_deadline
-from bot.domain.rules import Scheme
+from bot.domain.rules import Rules, Scheme
 
 
 class Step(StrEnum):
@@ -102,3 +102,56 @@ def own_share_due(dossier: Dossier, scheme: Scheme) -> Decimal | None:
         scheme, dossier.service, dossier.theme, dossier.company_size, dossier.amount
     )
     return result.own_share
+
+
+class StartVerdict(StrEnum):
+    OK = "ok"
+    TOO_LATE = "too_late"  # the application deadline has passed: no subsidy any more
+    NOT_ELIGIBLE = "not_eligible"  # the scheme of that date does not support the service
+
+
+@dataclass(frozen=True)
+class StartCheck:
+    verdict: StartVerdict
+    scheme: Scheme
+    deadline: date
+    days_left: int
+
+
+def check_start(
+    rules: Rules, service_code: str, theme_code: str, start: date, today: date
+) -> StartCheck:
+    """Judge a project start date: in time, too late, or a service its rules do not cover.
+
+    A date before the oldest scheme is judged with the oldest scheme's deadline: such a
+    start is long past its deadline anyway.
+    """
+    oldest = rules.schemes[0]
+    scheme = rules.scheme_for(start) if start >= oldest.valid_from else oldest
+    deadline = application_deadline(start, scheme)
+    left = days_left(deadline, today)
+    if left < 0:
+        verdict = StartVerdict.TOO_LATE
+    elif not _offers(scheme, service_code, theme_code):
+        verdict = StartVerdict.NOT_ELIGIBLE
+    else:
+        verdict = StartVerdict.OK
+    return StartCheck(verdict, scheme, deadline, left)
+
+
+def _offers(scheme: Scheme, service_code: str, theme_code: str) -> bool:
+    try:
+        scheme.theme(service_code, theme_code)
+    except KeyError:
+        return False
+    return True
+
+
+def step_date_problem(dossier: Dossier, step: Step, day: date, today: date) -> str | None:
+    """Why `step` cannot have been done on `day` ("future", "before_filed"), or None."""
+    if day > today:
+        return "future"
+    filed = dossier.done.get(Step.FILED)
+    if step is Step.CONFIRMED and filed is not None and day < filed:
+        return "before_filed"
+    return None

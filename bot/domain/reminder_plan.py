@@ -19,6 +19,7 @@ MISSED = -1  # offset of the notice sent the day after a missed deadline
 CLIENT = "client"
 STAFF = "staff"
 STAFF_ALERT_DAYS_BEFORE = 1
+MISSED_NOTICE_RETRY_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,17 @@ def choose_due(
         send.append(latest)
         skip.extend(group[:-1])
     return send, skip
+
+
+def worth_retrying(reminder: DueReminder, now: datetime, tz: ZoneInfo) -> bool:
+    """A reminder that failed to arrive is tried again while it can still help.
+
+    Reminders help until the deadline; the "missed" notice (sent after it) for a week more.
+    """
+    until = reminder.deadline
+    if reminder.offset_days == MISSED:
+        until += timedelta(days=MISSED_NOTICE_RETRY_DAYS)
+    return now.astimezone(tz).date() <= until
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator import FakeUser
+from bot.emulator import BotApiEmulator, FakeUser
 from bot.runner import BotRuntime
 from tests.e2e.conftest import press, say, walk_to_start_date
 
@@ -146,3 +146,20 @@ async def test_starting_a_flow_leaves_the_one_before(
     assert calendar.kind == "document"
     assert calendar.filename is not None
     assert calendar.filename.endswith(".ics")
+
+
+async def test_a_start_date_before_any_scheme_is_simply_too_late(
+    runtime: BotRuntime, client: FakeUser
+) -> None:
+    await _to_start_date(client)
+    [answer] = await say(client, "3/3/2005")
+    assert "niet meer aanvragen" in answer.text
+
+
+async def test_a_button_too_old_to_acknowledge_is_still_handled(
+    runtime: BotRuntime, client: FakeUser, emulator: BotApiEmulator
+) -> None:
+    emulator.callback_query_ttl = 0.0  # every answerCallbackQuery is "too old" now
+    await say(client, "/start")
+    [answer] = await press(client, "❓ Hulp")
+    assert "Wat kan ik voor u doen?" in answer.text

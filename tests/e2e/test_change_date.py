@@ -57,3 +57,27 @@ async def test_choose_among_several_dossiers(runtime: BotRuntime, client: FakeUs
     assert ask.buttons == ["Eerste", "Tweede"]
     [ask_field] = await press(client, "Tweede")
     assert "Tweede" in ask_field.text
+
+
+async def test_changing_back_and_forth_keeps_the_reminders(
+    runtime: BotRuntime, client: FakeUser
+) -> None:
+    await create_dossier(client, "Heen en weer", "1/12/2026")
+    for start in ("2/12/2026", "1/12/2026"):
+        await say(client, "/wijzig")
+        await press(client, "Startdatum")
+        await say(client, start, replies=2)
+    [reminder] = await _pass_at(runtime, client, datetime(2026, 12, 8, 9, 1, tzinfo=BRUSSELS))
+    assert "dinsdag 15 december 2026" in reminder.text
+
+
+async def test_a_start_date_whose_rules_do_not_cover_the_dossier_is_refused(
+    runtime: BotRuntime, client: FakeUser
+) -> None:
+    await create_dossier(client, "Blijft", "1/12/2026")
+    await say(client, "/wijzig")
+    await press(client, "Startdatum")
+    [refused] = await say(client, "1/12/2018")
+    assert "niet meer aanvragen" in refused.text
+    _, status = await say(client, "/termijnen", replies=2)
+    assert "dinsdag 15 december 2026" in status.text  # nothing was saved

@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.runner import BotRuntime
 from storage.reminders import claim_due
-from tests.e2e.conftest import BRUSSELS, create_dossier, press
+from tests.e2e.conftest import BRUSSELS, create_dossier, press, say
 
 # A dossier started on 1 December 2026 must be filed by Tuesday 15 December 2026.
 MOMENTS = {
@@ -229,3 +229,47 @@ async def test_kill_between_claim_and_send_then_restart(
         assert await client.wait_until_idle() == []
     finally:
         await again.stop()
+
+
+async def test_a_half_finished_flow_does_not_swallow_gedaan(
+    runtime: BotRuntime, client: FakeUser
+) -> None:
+    await create_dossier(client, "Onderbroken", "1/12/2026")
+    [reminder] = await _at(runtime, client, MOMENTS[7])
+    await say(client, "/berekenen")  # left unfinished: the calculator waits for a button
+    await client.press("✅ Gedaan", reminder)
+    recorded, _ = await client.wait_for_messages(2)
+    assert "aanvraag ingediend op dinsdag 8 december 2026" in recorded.text
+
+
+async def test_missed_notice_is_retried_after_a_502(
+    runtime: BotRuntime, client: FakeUser, emulator: BotApiEmulator
+) -> None:
+    await create_dossier(client, "Gemist", "1/12/2026")
+    runtime.services.clock.travel_to(MISSED.replace(hour=8))
+    await runtime.scheduler.run_once()
+    emulator.fail_next("sendMessage", 502, count=1, chat_id=client.id)
+    assert await _at(runtime, client, MISSED.replace(minute=1)) == []
+    [missed] = await _at(runtime, client, MISSED.replace(minute=5))
+    assert "Termijn verstreken: Gemist" in missed.text
+
+
+async def test_unblocking_brings_the_reminders_back(
+    runtime: BotRuntime, client: FakeUser, emulator: BotApiEmulator
+) -> None:
+    await create_dossier(client, "Terug", "1/12/2026")
+    emulator.block(client.id)
+    assert await _at(runtime, client, MOMENTS[7]) == []  # 403: inactive, reminders stop
+    emulator.unblock(client.id)
+    await say(client, "/start")  # writing again reactivates the client
+    [reminder] = await _at(runtime, client, MOMENTS[3])
+    assert "Terug" in reminder.text
+
+
+async def test_staff_alert_after_downtime_says_today(
+    runtime: BotRuntime, client: FakeUser, staff: FakeUser
+) -> None:
+    await create_dossier(client, "Laat", "1/12/2026")
+    await _at(runtime, staff, MOMENTS[0].replace(hour=10))
+    [alert] = staff.messages[-1:]
+    assert "(vandaag)" in alert.text
