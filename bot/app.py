@@ -53,9 +53,6 @@ from storage.persistence import SQLitePersistence
 
 _LOGGER = logging.getLogger(__name__)
 
-# Opt in to python-telegram-bot's timedelta durations (its next major's default): otherwise
-# every 429 (RetryAfter) comes with a deprecation warning.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 # The command menu every client sees, in this order.
 CLIENT_COMMANDS = (
@@ -71,8 +68,6 @@ CLIENT_COMMANDS = (
     "mijngegevens",
     "vergeetmij",
 )
-# The shared send limiter saves up at most this much sending time (at least one message).
-LIMITER_SLACK_SECONDS = 0.01
 # Only the update types the bot handles; edited messages are not answers.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
@@ -83,6 +78,9 @@ def build_application(
     settings: Settings, db: Database, clock: Clock | None = None
 ) -> BotApplication:
     """An Application with persistence in `db`, Dutch command menu and all handlers."""
+    # Opt in to python-telegram-bot's timedelta durations (its next major's default):
+    # otherwise every 429 (RetryAfter) comes with a deprecation warning.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
@@ -108,10 +106,9 @@ def build_application(
             # A small burst: no second holds more than rate + burst sends (26 at the default
             # 25, under Telegram's 30), yet a late wake-up of the loop is made up for. A full
             # bucket of `rate` tokens would let 2 x rate through right after a quiet spell.
-            limiter=RateLimiter(
-                settings.broadcast_rate,
-                burst=max(1, round(settings.broadcast_rate * LIMITER_SLACK_SECONDS)),
-            ),
+            # No saved-up burst: after a quiet spell, a burst on top of the rate would
+            # exceed Telegram's ~30 messages per second.
+            limiter=RateLimiter(settings.broadcast_rate, burst=1),
         ),
     )
     register_handlers(application)

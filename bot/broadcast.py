@@ -330,7 +330,3 @@ def get_broadcaster(application: Application[Any, Any, Any, Any, Any, Any]) -> B
     """The running sender, if this process has one."""
     found = application.bot_data.get(_KEY)
     return found if isinstance(found, Broadcaster) else None
-
-
-async def count_unfinished(services: Services) -> int:
-    return await count_unfinished_broadcasts(services.db)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup
 
 from bot.delivery import Delivery, Outcome, deliver
 from bot.domain.progress import DeadlineKind, Dossier, Step, current_deadline, own_share_due
@@ -28,6 +28,7 @@ from bot.domain.reminder_plan import (
     retry_delay,
     worth_retrying,
 )
+from bot.keyboards import keyboard
 from bot.services import Services
 from bot.texts import label, render
 from storage.clients import Client, get_client, mark_inactive
@@ -220,12 +221,7 @@ class ReminderScheduler:
             if reminder.offset_days == MISSED
             else f"klaar:{dossier.id}:{step}"
         )
-        markup = InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(done_label, callback_data=done_data)],
-                [InlineKeyboardButton(label("vigc_help"), callback_data=f"hulp:{dossier.id}")],
-            ]
-        )
+        markup = keyboard([(done_label, done_data)], [(label("vigc_help"), f"hulp:{dossier.id}")])
         return text, markup
 
     async def _alert_staff(self, reminder: DueReminder, dossier: Dossier, client: Client) -> str:

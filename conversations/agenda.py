@@ -6,9 +6,10 @@ from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
 from bot.calendar_export import dossier_calendar, filename_for
+from bot.keyboards import Button
 from bot.services import get_services
 from bot.texts import label, render
-from conversations.common import Button, say, user_id_of
+from conversations.common import callback_value, say, user_id_of
 from storage.dossiers import get_client_dossier
 
 CALLBACK_PATTERN = r"^agenda:\d+$"
@@ -22,8 +23,8 @@ def calendar_button(dossier_id: int) -> Button:
 async def on_calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An .ics file with the dossier's open deadlines, ready to open in any calendar app."""
     services = get_services(context)
-    raw_id = (update.callback_query.data or "").partition(":")[2]  # type: ignore[union-attr]
-    dossier = await get_client_dossier(services.db, user_id_of(update), int(raw_id))
+    dossier_id = int(callback_value(update) or 0)
+    dossier = await get_client_dossier(services.db, user_id_of(update), dossier_id)
     if dossier is None:  # not theirs, or erased meanwhile
         await say(update, context, "start/stale_button")
         return

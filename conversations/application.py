@@ -23,11 +23,12 @@ from bot.domain.money import AmountRejected, parse_amount
 from bot.domain.progress import StartVerdict, check_start
 from bot.domain.registration import is_registered
 from bot.domain.rules import SIZES, Scheme
+from bot.keyboards import keyboard
 from bot.reminders import sync_reminders
 from bot.services import get_services
 from bot.texts import label
 from conversations.agenda import calendar_button
-from conversations.common import callback_value, keyboard, remember_client, say, user_id_of
+from conversations.common import callback_value, remember_client, say, user_id_of
 from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 from storage.clients import get_client, set_company_size
 from storage.dossiers import NewDossier, create_dossier, get_dossier

@@ -17,13 +17,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.broadcast import audience_counts, audience_ids, count_unfinished, get_broadcaster
+from bot.broadcast import audience_counts, audience_ids, get_broadcaster
+from bot.keyboards import keyboard
 from bot.services import get_services
 from bot.staff_overview import Audience
 from bot.texts import label
-from conversations.common import keyboard, reply, say, user_id_of
+from conversations.common import callback_value, reply, say, user_id_of
 from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
-from storage.broadcasts import activate, create_broadcast
+from storage.broadcasts import activate, count_unfinished, create_broadcast
 
 _LOGGER = logging.getLogger(__name__)
 _DRAFT = "broadcast"
@@ -67,7 +68,7 @@ async def on_audience(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     """The preview exactly as clients will see it, under the count, with Versturen/Annuleren."""
     services = get_services(context)
     current = draft(context, _DRAFT)
-    raw = (update.callback_query.data or "").rpartition(":")[2]  # type: ignore[union-attr]
+    raw = callback_value(update)
     if raw not in Audience.__members__.values() or "text" not in current:
         return await on_unexpected_audience(update, context)
     audience = Audience(raw)
@@ -103,7 +104,7 @@ async def on_send(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await say(update, context, "broadcast/no_recipients")
         await _ask_audience(update, context)
         return State.AUDIENCE
-    ahead = await count_unfinished(services)
+    ahead = await count_unfinished(services.db)
     broadcast_id = await create_broadcast(
         services.db, staff_id, audience.value, current["text"], recipients, services.clock.now()
     )

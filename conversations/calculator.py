@@ -24,9 +24,10 @@ from bot.domain.calculator import calculate_subsidy
 from bot.domain.dates import DateRejected, parse_date
 from bot.domain.money import AmountRejected, parse_amount
 from bot.domain.rules import SIZES, Scheme
+from bot.keyboards import keyboard
 from bot.services import get_services
 from bot.texts import label
-from conversations.common import callback_value, keyboard, remember_client, say
+from conversations.common import callback_value, remember_client, say
 from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 
 _DRAFT = "berekenen"

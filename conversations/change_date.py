@@ -23,10 +23,11 @@ from bot.domain.progress import (
     check_start,
     step_date_problem,
 )
+from bot.keyboards import keyboard
 from bot.reminders import sync_reminders
 from bot.services import get_services
 from bot.texts import label
-from conversations.common import keyboard, reply, say, user_id_of
+from conversations.common import callback_value, reply, say, user_id_of
 from conversations.dossiers import MAX_LISTED, dossier_view
 from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 from storage.dossiers import DateField, change_date, get_client_dossier, list_open_dossiers
@@ -57,8 +58,7 @@ async def on_begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 async def on_dossier(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """The chosen dossier: which of its dates to correct."""
-    data = update.callback_query.data if update.callback_query else ""
-    dossier = await _own_dossier(update, context, int((data or ":0").partition(":")[2]))
+    dossier = await _own_dossier(update, context, int(callback_value(update) or 0))
     if dossier is None:
         await say(update, context, "start/stale_button")
         return end_flow(context, _DRAFT)
@@ -67,9 +67,8 @@ async def on_dossier(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 async def on_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Asks for the corrected date."""
-    field = (update.callback_query.data if update.callback_query else "") or ""
     current = draft(context, _DRAFT)
-    current["field"] = field.partition(":")[2]
+    current["field"] = callback_value(update)
     await say(update, context, "change_date/ask_date", field=current["field"])
     return State.NEW_DATE
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import suppress
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -13,20 +12,7 @@ from bot.services import get_services
 from bot.texts import render
 from storage.clients import upsert_client
 
-Button = tuple[str, str]  # (label, callback data)
-
-TELEGRAM_MAX_CALLBACK_DATA = 64
 KEEP_KEYBOARD_PREFIXES = ("hulp:", "agenda:", "dos:")
-
-
-def keyboard(*rows: Sequence[Button]) -> InlineKeyboardMarkup:
-    """Inline keyboard from rows of (label, data); data is checked against Telegram's limit."""
-    for _, data in (button for row in rows for button in row):
-        if len(data.encode()) > TELEGRAM_MAX_CALLBACK_DATA:
-            raise ValueError(f"callback data over 64 bytes: {data!r}")
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
-    )
 
 
 async def reply(

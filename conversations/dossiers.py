@@ -25,11 +25,12 @@ from bot.domain.progress import (
     own_share_due,
     step_date_problem,
 )
+from bot.keyboards import Button, keyboard
 from bot.services import Services, get_services
 from bot.steps import complete_step
 from bot.texts import label, render
 from conversations.agenda import calendar_button
-from conversations.common import Button, keyboard, reply, say, user_id_of
+from conversations.common import callback_value, reply, say, user_id_of
 from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 from storage.dossiers import get_client_dossier, list_open_dossiers
 
@@ -113,7 +114,7 @@ async def on_step_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     query = update.callback_query
     if query is not None:
         parsed: date | DateRejected = date.fromordinal(
-            today.toordinal() - int((query.data or "dag:0").partition(":")[2])
+            today.toordinal() - int(callback_value(update) or 0)
         )
     else:
         parsed = parse_date(update.effective_message.text or "", today)  # type: ignore[union-attr]

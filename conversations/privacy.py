@@ -21,9 +21,10 @@ from telegram.ext import (
 
 from bot.domain.enterprise import format_enterprise_number
 from bot.domain.registration import DONE, STEP_COUNT
+from bot.keyboards import keyboard
 from bot.services import get_services
 from bot.texts import label, render
-from conversations.common import keyboard, say, user_id_of
+from conversations.common import say, user_id_of
 from conversations.flow import NOT_A_GLOBAL_BUTTON, cancel_handlers, leave_all_flows
 from storage.clients import get_client
 from storage.privacy import export_client_data, forget_client

@@ -34,9 +34,10 @@ from bot.domain.registration import (
     STEP_COUNT,
     is_step,
 )
+from bot.keyboards import keyboard
 from bot.services import get_services
 from bot.texts import label
-from conversations.common import keyboard, remember_client, say, user_id_of
+from conversations.common import callback_value, remember_client, say, user_id_of
 from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
 from storage.clients import Client, advance_registration, get_client, set_company
 
@@ -314,8 +315,7 @@ def _application_days(context: ContextTypes.DEFAULT_TYPE) -> int:
 
 
 def _step_of(update: Update) -> int:
-    data = update.callback_query.data if update.callback_query else None
-    return int((data or "").rpartition(":")[2] or 0)
+    return int(callback_value(update) or 0)
 
 
 def build_registration_handler() -> ConversationHandler[Any]:

@@ -21,11 +21,12 @@ from bot.domain.progress import (
     own_share_due,
     step_date_problem,
 )
+from bot.keyboards import keyboard
 from bot.services import Services, get_services
 from bot.staff_overview import Urgency, export_csv, ranked
 from bot.steps import complete_step
 from bot.texts import label, render
-from conversations.common import keyboard, reply, say, user_id_of
+from conversations.common import callback_value, reply, say, user_id_of
 from conversations.dossiers import dossier_view
 from conversations.start import on_stale_button
 from storage.audit import CONFIRM, EXPORT, record_action
@@ -54,7 +55,7 @@ async def on_dossiers_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await on_stale_button(update, context)
         return
     query = update.callback_query
-    page = int((query.data or "dos:1").partition(":")[2])  # type: ignore[union-attr]
+    page = int(callback_value(update) or 1)
     text, markup = await _dossiers_page(services, page)
     try:
         await query.edit_message_text(text, reply_markup=markup)  # type: ignore[union-attr]

@@ -8,10 +8,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.domain.registration import NOT_STARTED, STEP_COUNT, in_progress
+from bot.keyboards import keyboard
 from bot.reminders import resume_reminders
 from bot.services import get_services
 from bot.texts import label
-from conversations.common import keyboard, remember_client, say
+from conversations.common import remember_client, say
 from storage.clients import get_client, reactivate
 
 _LOGGER = logging.getLogger(__name__)

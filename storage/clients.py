@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import aiosqlite
+
 from storage.db import Database
 
 
@@ -47,14 +49,21 @@ async def upsert_client(
     )
 
 
+CLIENT_COLUMNS = (
+    "user_id, first_name, last_name, username, active, company_name, enterprise_number,"
+    " registration_step, company_size"
+)
+
+
 async def get_client(db: Database, user_id: int) -> Client | None:
     row = await db.fetch_one(
-        "SELECT user_id, first_name, last_name, username, active, company_name,"
-        " enterprise_number, registration_step, company_size FROM clients WHERE user_id = ?",
+        f"SELECT {CLIENT_COLUMNS} FROM clients WHERE user_id = ?",
         (user_id,),
     )
-    if row is None:
-        return None
+    return None if row is None else row_to_client(row)
+
+
+def row_to_client(row: aiosqlite.Row) -> Client:
     return Client(
         user_id=row["user_id"],
         first_name=row["first_name"],

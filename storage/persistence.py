@@ -10,11 +10,14 @@ import json
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
-from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from storage.db import Database
 
 UserData = dict[str, Any]
+# The shapes python-telegram-bot hands to a persistence (spelled out: its aliases are private).
+ConversationKey = tuple[int | str, ...]
+ConversationDict = dict[ConversationKey, object]
+CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
 
 
 class SQLitePersistence(BasePersistence[UserData, dict[str, Any], dict[str, Any]]):

@@ -5,17 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.domain.progress import Dossier
-from storage.clients import Client
+from storage.clients import CLIENT_COLUMNS, Client, row_to_client
 from storage.db import Database
 from storage.dossiers import DOSSIER_COLUMNS, row_to_dossier
-
-_CLIENT_COLUMNS = (
-    "user_id, first_name, last_name, username, active, company_name, enterprise_number,"
-    " registration_step"
-)
 
 
 @dataclass(frozen=True)
@@ -57,8 +50,8 @@ async def active_clients_with_open_dossier(
 async def _dossiers(db: Database, where_and_order: str) -> list[StaffDossier]:
     rows = await db.fetch_all(f"SELECT {DOSSIER_COLUMNS}, closed FROM dossiers {where_and_order}")
     clients = {
-        row["user_id"]: _to_client(row)
-        for row in await db.fetch_all(f"SELECT {_CLIENT_COLUMNS} FROM clients")
+        row["user_id"]: row_to_client(row)
+        for row in await db.fetch_all(f"SELECT {CLIENT_COLUMNS} FROM clients")
     }
     result = []
     for row in rows:
@@ -66,16 +59,3 @@ async def _dossiers(db: Database, where_and_order: str) -> list[StaffDossier]:
         if client is not None:  # deleted between the two reads (/vergeetmij)
             result.append(StaffDossier(row_to_dossier(row), client, bool(row["closed"])))
     return result
-
-
-def _to_client(row: aiosqlite.Row) -> Client:
-    return Client(
-        user_id=row["user_id"],
-        first_name=row["first_name"],
-        last_name=row["last_name"],
-        username=row["username"],
-        active=bool(row["active"]),
-        company_name=row["company_name"],
-        enterprise_number=row["enterprise_number"],
-        registration_step=row["registration_step"],
-    )

@@ -131,7 +131,7 @@ async def test_an_exception_is_logged_and_the_user_told(
     [answer] = await say(client, "/termijnen")
     assert "er ging iets mis" in answer.text
     [logged] = [r for r in caplog.records if "Error while handling update" in r.message]
-    assert logged.exc_info is not None or "disk on fire" in (logged.exc_text or "")
+    assert "disk on fire" in (logged.exc_text or "")  # the traceback, token-free
 
 
 async def test_starting_a_flow_leaves_the_one_before(

@@ -121,7 +121,7 @@ async def test_cancel_sends_nothing_and_only_text_is_accepted(
     await say(staff, "/broadcast")
     [stopped] = await say(staff, "/annuleer")
     assert "Gestopt" in stopped.text
-    await asyncio.sleep(0.2)
+    assert await user.wait_until_idle() == []
     assert user.messages == []
     assert await recent_broadcasts(runtime.db) == []
 

@@ -61,7 +61,8 @@ async def test_runs_answers_and_stops_cleanly_on_sigterm_without_logging_the_tok
     assert "Welkom" in welcome.text
     code, log = await bot.terminate()
     assert code == 0
-    assert "getUpdates" in log or "Bot started" in log  # DEBUG logging was on
+    assert "Bot started as @emulator_bot" in log
+    assert "getUpdates" in log  # DEBUG logging was on, request URLs included
     assert TOKEN not in log
     assert TOKEN.split(":")[1] not in log
     assert (tmp_path / "nested" / "data" / "deep" / "bot.sqlite3").exists()
