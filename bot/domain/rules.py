@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ from typing import Any, Final
 SIZES: Final = ("klein", "middelgroot")
 DEFAULT_CHECK_AT: Final = "www.kmo-portefeuille.be"
 _PACKAGED: Final = "rules.toml"
+
+
+_CODE = re.compile(r"[a-z_]{1,24}")
 
 
 class RulesError(ValueError):
@@ -159,7 +163,7 @@ def _scheme(entry: Any, where: str) -> Scheme:
 
 def _service(entry: Any, parent: str, number: int) -> Service:
     table = _table(entry, f"{parent}, service #{number}")
-    code = _text(table, "code", f"{parent}, service #{number}")
+    code = _code(table, f"{parent}, service #{number}")
     where = f"{parent}, service {code!r}"
     themes = [
         _theme(item, where, index)
@@ -181,7 +185,7 @@ def _service(entry: Any, parent: str, number: int) -> Service:
 
 def _theme(entry: Any, parent: str, number: int) -> Theme:
     table = _table(entry, f"{parent}, theme #{number}")
-    code = _text(table, "code", f"{parent}, theme #{number}")
+    code = _code(table, f"{parent}, theme #{number}")
     where = f"{parent}, theme {code!r}"
     return Theme(
         code=code,
@@ -201,6 +205,14 @@ def _list(table: dict[str, Any], key: str, where: str) -> list[Any]:
     if not isinstance(value, list) or not value:
         raise RulesError(f"{where}: {key!r} must be a non-empty list")
     return value
+
+
+def _code(table: dict[str, Any], where: str) -> str:
+    """Codes travel in button data ("svc:<code>"): short, lowercase, no separators."""
+    code = _text(table, "code", where)
+    if not _CODE.fullmatch(code):
+        raise RulesError(f"{where}: code {code!r} must be 1-24 characters a-z or _")
+    return code
 
 
 def _text(table: dict[str, Any], key: str, where: str, default: str | None = None) -> str:

@@ -272,3 +272,11 @@ def test_domain_package_does_not_import_telegram() -> None:
             else:
                 continue
             assert not any(name.split(".")[0] == "telegram" for name in names), source
+
+
+def test_codes_that_would_break_button_data_are_refused(tmp_path: Path) -> None:
+    text = (resources.files("bot.domain") / "rules.toml").read_text(encoding="utf-8")
+    broken = tmp_path / "rules.toml"
+    broken.write_text(text.replace('code = "opleiding"', 'code = "opl:eiding"', 1))
+    with pytest.raises(RulesError, match="must be 1-24 characters"):
+        load_rules(broken)
