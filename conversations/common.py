@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import suppress
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -37,15 +38,23 @@ async def on_any_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query = update.callback_query
     if query is None:
         return
+    tasks = [_acknowledge(query)]
+    keep = (query.data or "").startswith(KEEP_KEYBOARD_PREFIXES)
+    if not keep and isinstance(query.message, Message) and query.message.reply_markup:
+        tasks.append(_retire_keyboard(query))
+    await asyncio.gather(*tasks)  # two independent round trips: do not wait twice
+
+
+async def _acknowledge(query: CallbackQuery) -> None:
     # Too old to answer (after downtime): the press itself is still handled.
     with suppress(BadRequest):
         await query.answer()
-    if (query.data or "").startswith(KEEP_KEYBOARD_PREFIXES):
-        return
-    if isinstance(query.message, Message) and query.message.reply_markup is not None:
-        # Too old to edit, or already without buttons: nothing to tidy then.
-        with suppress(BadRequest):
-            await query.edit_message_reply_markup(reply_markup=None)
+
+
+async def _retire_keyboard(query: CallbackQuery) -> None:
+    # Too old to edit, or already without buttons: nothing to tidy then.
+    with suppress(BadRequest):
+        await query.edit_message_reply_markup(reply_markup=None)
 
 
 async def say(
