@@ -48,6 +48,8 @@ _LOGGER = logging.getLogger(__name__)
 
 # The loop looks at least this often, even when nobody wakes it.
 PASS_INTERVAL = 60.0
+# Reminders claimed per pass; a full batch means more are waiting.
+CLAIM_BATCH = 500
 # Clients served at once, so that one slow chat never holds up the others.
 CONCURRENT_SENDS = 16
 
@@ -104,9 +106,12 @@ class ReminderScheduler:
         while not stop.is_set():
             wakeup.clear()
             try:
-                await self.run_once()
+                report = await self.run_once()
             except Exception:
                 _LOGGER.exception("Reminder pass failed; trying again next pass")
+            else:
+                if report.due >= CLAIM_BATCH:
+                    continue  # a backlog (a busy morning, or after downtime): go on at once
             waiters = [asyncio.ensure_future(e.wait()) for e in (stop, wakeup)]
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
@@ -119,7 +124,7 @@ class ReminderScheduler:
         """Send what is due now; the report counts what happened to each due reminder."""
         services = self.services
         now = services.clock.now()
-        due = await claim_due(services.db, now)
+        due = await claim_due(services.db, now, CLAIM_BATCH)
         report = PassReport(due=len(due))
         if not due:
             return report

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from telegram import Update
@@ -45,30 +45,49 @@ def begin_flow(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> 
     """
     user = update.effective_user
     if user is not None:
-        leave_all_flows(context.application, user.id)
+        # The bot talks in private chats only: the conversation key is (chat, user).
+        leave_flows(context.application, [(user.id, user.id)])
     if context.user_data is not None:
         context.user_data.clear()  # user_data holds flow drafts only
     return draft(context, key)
 
 
 def leave_all_flows(application: Application[Any, Any, Any, Any, Any, Any], user_id: int) -> None:
-    """End every conversation of `user_id` in python-telegram-bot's memory.
+    """End every conversation of `user_id`, in any chat (for /vergeetmij)."""
+    keys = {
+        key
+        for handler in _conversation_handlers(application)
+        for key in handler._conversations
+        if key and key[-1] == user_id
+    }
+    leave_flows(application, keys)
+
+
+def leave_flows(
+    application: Application[Any, Any, Any, Any, Any, Any], keys: Iterable[tuple[int | str, ...]]
+) -> None:
+    """End the conversations with these keys in python-telegram-bot's memory.
 
     PTB has no public API to end another handler's conversation, so the states dict
     `_conversations` is edited directly; with persistence it is a TrackingDict, so each
     removal also reaches the database at the next flush.
     """
-    for handlers in application.handlers.values():
-        for handler in handlers:
-            _leave(handler, user_id)
+    keys = list(keys)
+    for handler in _conversation_handlers(application):
+        conversations = handler._conversations
+        for key in keys:
+            conversations.pop(key, None)
 
 
-def _leave(handler: BaseHandler[Any, Any, Any], user_id: int) -> None:
-    if not isinstance(handler, ConversationHandler):
-        return
-    conversations = handler._conversations
-    for key in [key for key in conversations if key and key[-1] == user_id]:
-        del conversations[key]
+def _conversation_handlers(
+    application: Application[Any, Any, Any, Any, Any, Any],
+) -> list[ConversationHandler[Any]]:
+    return [
+        handler
+        for handlers in application.handlers.values()
+        for handler in handlers
+        if isinstance(handler, ConversationHandler)
+    ]
 
 
 def end_flow(context: ContextTypes.DEFAULT_TYPE, key: str) -> int:

@@ -57,7 +57,7 @@ async def replace_planned(
         )
 
 
-async def claim_due(db: Database, now: datetime, limit: int = 500) -> list[DueReminder]:
+async def claim_due(db: Database, now: datetime, limit: int) -> list[DueReminder]:
     """Pending reminders whose moment has come, marked 'sending' so no other pass takes them."""
     async with db.transaction() as conn:
         cursor = await conn.execute(

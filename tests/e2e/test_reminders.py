@@ -6,6 +6,8 @@ import sqlite3
 from contextlib import closing
 from datetime import datetime
 
+import pytest
+
 from bot.clock import Clock
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
@@ -215,7 +217,7 @@ async def test_kill_between_claim_and_send_then_restart(
     await runtime.start()
     await create_dossier(client, "Crash", "1/12/2026")
     clock.travel_to(MOMENTS[7].replace(minute=1))
-    claimed = await claim_due(runtime.db, clock.now())  # claimed, then the process "dies"
+    claimed = await claim_due(runtime.db, clock.now(), 10)  # claimed, then the process "dies"
     assert len(claimed) == 1
     await runtime.stop()
 
@@ -273,3 +275,17 @@ async def test_staff_alert_after_downtime_says_today(
     await _at(runtime, staff, MOMENTS[0].replace(hour=10))
     [alert] = staff.messages[-1:]
     assert "(vandaag)" in alert.text
+
+
+async def test_a_backlog_is_sent_in_consecutive_passes(
+    runtime: BotRuntime, emulator: BotApiEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.reminders.CLAIM_BATCH", 1)
+    users = [emulator.user(2000 + n, f"Klant {n}") for n in range(3)]
+    for user in users:
+        await create_dossier(user, "Drukte", "1/12/2026")
+    runtime.services.clock.travel_to(MOMENTS[7])
+    runtime.services.reminders_wakeup.set()  # the loop, not a test pass: no 60 s waits between
+    for user in users:
+        [reminder] = await user.wait_for_messages(1, timeout=5)
+        assert "Drukte" in reminder.text
