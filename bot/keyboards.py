@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 Button = tuple[str, str]  # (label, callback data)
 
 TELEGRAM_MAX_CALLBACK_DATA = 64
+
+
+def choices(items: Iterable[tuple[str, str]], prefix: str) -> InlineKeyboardMarkup:
+    """One button per row for each (code, name): data "<prefix><code>", label the name."""
+    return keyboard(*([(name, f"{prefix}{code}")] for code, name in items))
 
 
 def keyboard(*rows: Sequence[Button]) -> InlineKeyboardMarkup:

@@ -22,8 +22,8 @@ from bot.domain.enterprise import format_enterprise_number
 from bot.domain.money import AmountRejected, parse_amount
 from bot.domain.progress import StartVerdict, check_start
 from bot.domain.registration import is_registered
-from bot.domain.rules import SIZES, Scheme
-from bot.keyboards import keyboard
+from bot.domain.rules import SIZES, Scheme, Service
+from bot.keyboards import choices, keyboard
 from bot.reminders import sync_reminders
 from bot.services import get_services
 from bot.texts import label
@@ -77,8 +77,7 @@ async def on_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         current["theme"] = service.themes[0].code
         await say(update, context, "application/ask_title", service=service)
         return State.TITLE
-    buttons = [[(label("choice", name=t.name), f"thm:{t.code}")] for t in service.themes]
-    await say(update, context, "application/ask_theme", keyboard(*buttons), service=service)
+    await say(update, context, "application/ask_theme", _theme_keyboard(service), service=service)
     return State.THEME
 
 
@@ -205,8 +204,7 @@ async def on_unexpected_service(update: Update, context: ContextTypes.DEFAULT_TY
 async def on_unexpected_theme(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Asks again to pick a theme with the buttons."""
     service = _today_scheme(context).service(draft(context, _DRAFT)["service"])
-    buttons = [[(label("choice", name=t.name), f"thm:{t.code}")] for t in service.themes]
-    await say(update, context, "application/retry_buttons", keyboard(*buttons))
+    await say(update, context, "application/retry_buttons", _theme_keyboard(service))
     return State.THEME
 
 
@@ -360,6 +358,10 @@ async def _ask_agreement(
         [(label("not_yet"), "ovk:nee")],
     )
     await say(update, context, template, markup, service=service)
+
+
+def _theme_keyboard(service: Service) -> InlineKeyboardMarkup:
+    return choices(((t.code, t.name) for t in service.themes), "thm:")
 
 
 def _today_scheme(context: ContextTypes.DEFAULT_TYPE) -> Scheme:

@@ -24,7 +24,7 @@ from bot.domain.calculator import calculate_subsidy
 from bot.domain.dates import DateRejected, parse_date
 from bot.domain.money import AmountRejected, parse_amount
 from bot.domain.rules import SIZES, Scheme
-from bot.keyboards import keyboard
+from bot.keyboards import choices, keyboard
 from bot.services import get_services
 from bot.texts import label
 from conversations.common import callback_value, remember_client, say
@@ -224,8 +224,8 @@ async def _ask_service(
 
 async def _ask_theme(update: Update, context: ContextTypes.DEFAULT_TYPE, template: str) -> None:
     service = _scheme(context).service(draft(context, _DRAFT)["service"])
-    buttons = [[(label("choice", name=t.name), f"calc:thm:{t.code}")] for t in service.themes]
-    await say(update, context, template, keyboard(*buttons), service=service)
+    themes = choices(((t.code, t.name) for t in service.themes), "calc:thm:")
+    await say(update, context, template, themes, service=service)
 
 
 def _size_keyboard() -> InlineKeyboardMarkup:
