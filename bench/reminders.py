@@ -99,6 +99,26 @@ async def _migrate(path: Path) -> None:
     await db.close()
 
 
+def _reminder_row(
+    dossier_id: int, client_id: int, p: PlannedReminder, *, sent: bool | None
+) -> tuple[object, ...]:
+    """A reminders row: pending (sent None), or history: sent, or cancelled by the step."""
+    due = int(p.due_at.timestamp())
+    status = "pending" if sent is None else "sent" if sent else "cancelled"
+    return (
+        dossier_id,
+        client_id,
+        p.kind,
+        p.deadline.isoformat(),
+        p.offset_days,
+        p.audience,
+        due,
+        status,
+        due + 1 if sent else None,
+        int(bool(sent)),
+    )
+
+
 def build_database(path: Path, dossiers: int, due: int, seed: int = 2026) -> Built:
     """A database with `dossiers` open dossiers; exactly `due` reminders due first."""
     started = time.perf_counter()
@@ -171,35 +191,9 @@ def build_database(path: Path, dossiers: int, due: int, seed: int = 2026) -> Bui
             unfiled = Dossier(number, client_id, service, theme, dossier.title, start)
             for p in plan(unfiled, created.astimezone(UTC)):
                 sent = p.due_at < filed_at
-                reminder_rows.append(
-                    (
-                        number,
-                        client_id,
-                        p.kind,
-                        p.deadline.isoformat(),
-                        p.offset_days,
-                        p.audience,
-                        int(p.due_at.timestamp()),
-                        "sent" if sent else "cancelled",
-                        int(p.due_at.timestamp()) + 1 if sent else None,
-                        int(sent),
-                    )
-                )
+                reminder_rows.append(_reminder_row(number, client_id, p, sent=sent))
         for p in plan(dossier, now):
-            reminder_rows.append(
-                (
-                    number,
-                    client_id,
-                    p.kind,
-                    p.deadline.isoformat(),
-                    p.offset_days,
-                    p.audience,
-                    int(p.due_at.timestamp()),
-                    "pending",
-                    None,
-                    0,
-                )
-            )
+            reminder_rows.append(_reminder_row(number, client_id, p, sent=None))
     in_flow = rng.sample(range(clients), k=max(1, clients // 50))  # mid-/aanvraag clients
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
