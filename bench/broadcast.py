@@ -27,8 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
 from bot.delivery import RateLimiter
+
+from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.logs import configure_logging
 from bot.runner import BotRuntime

@@ -50,8 +50,8 @@ from _common import (
     peak_rss_mb,
     percentile,
 )
-
 from bot.delivery import RateLimiter
+
 from bot.domain.progress import Dossier, Step
 from bot.domain.reminder_plan import PlannedReminder, plan_reminders
 from bot.domain.rules import load_rules

@@ -46,6 +46,10 @@ class Settings:
     rules_path: Path | None = None
     # Seconds to wait for one Bot API answer before counting it as a timeout.
     telegram_timeout: float = 10.0
+    # Messages per second to one chat, and how many may go at once (Telegram: ~1 per
+    # second per chat, short bursts allowed).
+    chat_rate: float = 1.0
+    chat_burst: int = 5
     # Flood guard: more than `flood_limit` updates from one user within `flood_window`
     # seconds get one calm answer; the rest of the burst is dropped.
     flood_limit: int = 20
@@ -121,6 +125,8 @@ def _parse(values: Mapping[str, str]) -> Settings:
         vigc_contact=values.get("VIGC_CONTACT", "").strip(),
         rules_path=Path(rules) if rules else None,
         telegram_timeout=_parse_number(values, "TELEGRAM_TIMEOUT", 10.0, 0.5, 300.0),
+        chat_rate=_parse_number(values, "CHAT_RATE", 1.0, 0.1, 30.0),
+        chat_burst=int(_parse_number(values, "CHAT_BURST", 5, 1, 100, integer=True)),
         flood_limit=int(_parse_number(values, "FLOOD_LIMIT", 20, 3, 1000, integer=True)),
         flood_window=_parse_number(values, "FLOOD_WINDOW", 10.0, 1.0, 3600.0),
         invitation_retention_days=int(

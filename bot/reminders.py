@@ -1,23 +1,22 @@
-"""Deadline reminders: planned into SQLite, sent by one scheduler loop, never lost or doubled.
+"""Deadline reminders: planned into SQLite, handed to the outbox when due, never lost or doubled.
 
-Delivery is "once, except a message in flight at the moment of a crash": a reminder is
-claimed ('sending'), sent, then marked 'sent' in its own commit. A kill after Telegram
-accepted the message but before that commit repeats that one message after restart; a kill
-before sending only leaves a claim, which start-up releases.
+A pass takes the due reminders and, in one transaction, writes the messages they become
+into the outbox and marks them queued: a kill leaves either both or neither. Delivery is
+then the outbox's job (rate limit, retries, 403), and "once, except a message in flight at
+the moment of a crash" holds for reminders as for every other message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
-from functools import partial
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup
-
-from bot.delivery import Delivery, Outcome, deliver
+from bot import buttons
+from bot.aio import wait_any
+from bot.buttons import Keyboard
 from bot.domain.progress import DeadlineKind, Dossier, Step, current_deadline, own_share_due
 from bot.domain.reminder_plan import (
     MISSED,
@@ -25,38 +24,28 @@ from bot.domain.reminder_plan import (
     DueReminder,
     choose_due,
     plan_reminders,
-    retry_delay,
-    worth_retrying,
+    retry_until,
 )
-from bot.keyboards import keyboard
+from bot.outbox import text_message
 from bot.services import Services
 from bot.texts import label, render
-from storage.clients import Client, get_client, mark_inactive
+from storage import reminders as stored
+from storage.clients import Client, get_client
+from storage.db import Store, Tx
 from storage.dossiers import get_dossier, list_open_dossiers
-from storage.reminders import (
-    attempts_of,
-    cancel_for_client,
-    claim_due,
-    mark_sent,
-    mark_status,
-    release_claims,
-    replace_planned,
-    retry_later,
-)
+from storage.outbox import BULK, NewMessage, enqueue_many
 
 _LOGGER = logging.getLogger(__name__)
 
 # The loop looks at least this often, even when nobody wakes it.
 PASS_INTERVAL = 60.0
-# Reminders claimed per pass; a full batch means more are waiting.
+# Reminders taken per pass; a full batch means more are waiting.
 CLAIM_BATCH = 500
-# Clients served at once, so that one slow chat never holds up the others.
-CONCURRENT_SENDS = 16
 
 _STEP_OF_DEADLINE = {DeadlineKind.APPLICATION: Step.FILED, DeadlineKind.PAYMENT: Step.SHARE_PAID}
 
 
-async def sync_reminders(services: Services, dossier: Dossier) -> None:
+async def sync_reminders(services: Services, store: Store, dossier: Dossier) -> None:
     """Plan the dossier's reminders for its current deadline (none once the step is done)."""
     settings = services.settings
     planned = plan_reminders(
@@ -68,37 +57,28 @@ async def sync_reminders(services: Services, dossier: Dossier) -> None:
         tz=settings.timezone,
         staff=bool(settings.staff_ids),
     )
-    await replace_planned(services.db, dossier.id, dossier.client_id, planned)
+    await stored.replace_planned(store, dossier.id, dossier.client_id, planned)
     services.reminders_wakeup.set()
 
 
-async def resume_reminders(services: Services, client_id: int) -> None:
+async def resume_reminders(services: Services, store: Store, client_id: int) -> None:
     """A client who unblocked the bot: plan their open dossiers' reminders again."""
-    for dossier in await list_open_dossiers(services.db, client_id):
-        await sync_reminders(services, dossier)
+    for dossier in await list_open_dossiers(store, client_id):
+        await sync_reminders(services, store, dossier)
 
 
 @dataclass
 class PassReport:
     due: int = 0
-    sent: int = 0
+    queued: int = 0
     skipped: int = 0
     cancelled: int = 0
-    retried: int = 0
-    failed: int = 0
 
 
 class ReminderScheduler:
-    def __init__(self, services: Services, bot: Bot) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.bot = bot
-
-    async def recover(self) -> int:
-        """Before any pass: claims left by a process that died before sending go back.
-
-        Must finish before the first pass claims anything, or it would release live claims.
-        """
-        return await release_claims(self.services.db)
+        self.last_pass: datetime | None = None  # for /healthz and /metrics
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pass at start-up, on wake-up and at least every minute until `stop` is set."""
@@ -112,83 +92,74 @@ class ReminderScheduler:
             else:
                 if report.due >= CLAIM_BATCH:
                     continue  # a backlog (a busy morning, or after downtime): go on at once
-            waiters = [asyncio.ensure_future(e.wait()) for e in (stop, wakeup)]
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED), PASS_INTERVAL
-                )
-            for waiter in waiters:
-                waiter.cancel()
+            await wait_any(stop, wakeup, seconds=await self._until_next())
+
+    async def _until_next(self) -> float:
+        due = await stored.next_due_at(self.services.db)
+        if due is None:
+            return PASS_INTERVAL
+        seconds = (due - self.services.clock.now()).total_seconds()
+        return min(PASS_INTERVAL, max(seconds, 0.05))
 
     async def run_once(self) -> PassReport:
-        """Send what is due now; the report counts what happened to each due reminder."""
+        """Queue what is due now; the report counts what happened to each due reminder."""
         services = self.services
         now = services.clock.now()
-        due = await claim_due(services.db, now, CLAIM_BATCH)
-        report = PassReport(due=len(due))
-        if not due:
-            return report
-        send, skip = choose_due(due, now, services.settings.timezone)
-        await mark_status(services.db, [r.id for r in skip], "skipped")
-        report.skipped = len(skip)
-        gate = asyncio.Semaphore(CONCURRENT_SENDS)
-
-        async def one(reminder: DueReminder) -> str:
-            async with gate:
-                return await self._handle(reminder)
-
-        for outcome in await asyncio.gather(*(one(r) for r in send)):
-            setattr(report, outcome, getattr(report, outcome) + 1)
+        async with services.db.transaction() as tx:
+            due = await stored.due_reminders(tx, now, CLAIM_BATCH)
+            report = PassReport(due=len(due))
+            send, skip = choose_due(due, now, services.settings.timezone)
+            await stored.mark_status(tx, [r.id for r in skip], "skipped")
+            report.skipped = len(skip)
+            for reminder in send:
+                messages = await self._messages(tx, reminder, now)
+                if messages:
+                    await enqueue_many(tx, messages, now)
+                    await stored.mark_status(tx, [reminder.id], "queued")
+                    report.queued += 1
+                else:
+                    await stored.mark_status(tx, [reminder.id], "cancelled")
+                    report.cancelled += 1
+        self.last_pass = now
+        if report.queued:
+            services.outbox_wakeup.set()
         return report
 
-    async def _handle(self, reminder: DueReminder) -> str:
-        services = self.services
-        dossier = await get_dossier(services.db, reminder.dossier_id)
-        client = None if dossier is None else await get_client(services.db, dossier.client_id)
+    async def _messages(self, tx: Tx, reminder: DueReminder, now: datetime) -> list[NewMessage]:
+        """What the reminder becomes: a message to the client, or an alert to each staff
+        member; none when its deadline no longer applies or the client cannot be reached."""
+        dossier = await get_dossier(tx, reminder.dossier_id)
+        client = None if dossier is None else await get_client(tx, dossier.client_id)
         if dossier is None or client is None or not self._still_open(reminder, dossier):
-            await mark_status(services.db, [reminder.id], "cancelled")
-            return "cancelled"
+            return []
+        expires = _end_of(retry_until(reminder), self.services)
         if reminder.audience == STAFF:
-            return await self._alert_staff(reminder, dossier, client)
+            text = self._staff_alert(reminder, dossier, client)
+            return [
+                text_message(
+                    staff_id,
+                    text,
+                    lane=BULK,
+                    source=stored.SOURCE,
+                    source_id=reminder.id,
+                    expires_at=expires,
+                )
+                for staff_id in sorted(self.services.settings.staff_ids)
+            ]
         if not client.active:
-            await mark_status(services.db, [reminder.id], "cancelled")
-            return "cancelled"
-        text, markup = self._client_message(reminder, dossier)
-        delivery = await deliver(
-            partial(self.bot.send_message, client.user_id, text, reply_markup=markup),
-            services.limiter,
-        )
-        return await self._settle(reminder, client, delivery)
-
-    async def _settle(self, reminder: DueReminder, client: Client, delivery: Delivery) -> str:
-        """Record what Telegram answered for a client reminder."""
-        services = self.services
-        now = services.clock.now()
-        if delivery.outcome is Outcome.SENT:
-            await mark_sent(services.db, reminder.id, now)
-            return "sent"
-        if delivery.outcome is Outcome.BLOCKED:
-            _LOGGER.info("Client %s blocked the bot; their reminders stop", client.user_id)
-            await mark_inactive(services.db, client.user_id, now)
-            await cancel_for_client(services.db, client.user_id)
-            return "cancelled"
-        return await self._retry_or_fail(reminder, delivery)
-
-    async def _retry_or_fail(self, reminder: DueReminder, delivery: Delivery) -> str:
-        """Timeouts and 5xx are tried again with back-off while the reminder can help."""
-        services = self.services
-        now = services.clock.now()
-        if delivery.outcome is Outcome.RETRY and worth_retrying(
-            reminder, now, services.settings.timezone
-        ):
-            attempts = await attempts_of(services.db, reminder.id) + 1
-            await retry_later(
-                services.db, reminder.id, now + retry_delay(attempts), delivery.error or ""
+            return []
+        text, keyboard = self._client_message(reminder, dossier)
+        return [
+            text_message(
+                client.user_id,
+                text,
+                keyboard,
+                lane=BULK,
+                source=stored.SOURCE,
+                source_id=reminder.id,
+                expires_at=expires,
             )
-            return "retried"
-        _LOGGER.warning("Reminder %s failed: %s", reminder.id, delivery.error)
-        await mark_status(services.db, [reminder.id], "failed")
-        return "failed"
+        ]
 
     def _still_open(self, reminder: DueReminder, dossier: Dossier) -> bool:
         """The reminder's deadline is still the one the client has to meet."""
@@ -200,9 +171,7 @@ class ReminderScheduler:
             and deadline.due == reminder.deadline
         )
 
-    def _client_message(
-        self, reminder: DueReminder, dossier: Dossier
-    ) -> tuple[str, InlineKeyboardMarkup]:
+    def _client_message(self, reminder: DueReminder, dossier: Dossier) -> tuple[str, Keyboard]:
         scheme = self.services.rules.scheme_for(dossier.start_date)
         step = _STEP_OF_DEADLINE[DeadlineKind(reminder.kind)]
         values: dict[str, Any] = {
@@ -215,40 +184,28 @@ class ReminderScheduler:
         }
         if reminder.offset_days == MISSED:
             text = render("reminders/missed", **values)
-            done_label = label("done_after_all", kind=reminder.kind)
+            # A filed application goes through the step flow (it asks the date, late or not).
+            done = buttons.STEP.button(
+                label("done_after_all", kind=reminder.kind), (dossier.id, step)
+            )
         else:
             today = self.services.clock.today()
             text = render("reminders/client", days_left=(reminder.deadline - today).days, **values)
-            done_label = label("done")
-        # A filed application goes through the step flow (it asks the date, late or not).
-        done_data = (
-            f"stap:{dossier.id}:{step}"
-            if reminder.offset_days == MISSED
-            else f"klaar:{dossier.id}:{step}"
-        )
-        markup = keyboard([(done_label, done_data)], [(label("vigc_help"), f"hulp:{dossier.id}")])
-        return text, markup
+            done = buttons.DONE_NOW.button(label("done"), (dossier.id, step))
+        help_button = buttons.VIGC_HELP.button(label("vigc_help"), dossier.id)
+        return text, ((done,), (help_button,))
 
-    async def _alert_staff(self, reminder: DueReminder, dossier: Dossier, client: Client) -> str:
-        services = self.services
-        text = render(
+    def _staff_alert(self, reminder: DueReminder, dossier: Dossier, client: Client) -> str:
+        return render(
             "reminders/staff_alert",
             dossier=dossier,
             client=client,
             kind=reminder.kind,
             deadline=reminder.deadline,
-            days_left=(reminder.deadline - services.clock.today()).days,
+            days_left=(reminder.deadline - self.services.clock.today()).days,
         )
-        deliveries = [
-            await deliver(partial(self.bot.send_message, staff_id, text), services.limiter)
-            for staff_id in sorted(services.settings.staff_ids)
-        ]
-        if not deliveries:  # STAFF_IDS emptied since the alert was planned
-            await mark_status(services.db, [reminder.id], "cancelled")
-            return "cancelled"
-        if any(d.outcome is Outcome.SENT for d in deliveries):
-            await mark_sent(services.db, reminder.id, services.clock.now())
-            return "sent"
-        # Nobody at VIGC got it: retry while it can help, as for a client.
-        retry = next((d for d in deliveries if d.outcome is Outcome.RETRY), deliveries[-1])
-        return await self._retry_or_fail(reminder, retry)
+
+
+def _end_of(day: date, services: Services) -> datetime:
+    """The first moment after `day` in the bot's time zone."""
+    return datetime.combine(day + timedelta(days=1), time(0), services.settings.timezone)

@@ -7,11 +7,12 @@ from datetime import date
 from bot.domain.progress import Dossier, Step, steps_for
 from bot.reminders import sync_reminders
 from bot.services import Services
+from storage.db import Store
 from storage.dossiers import get_dossier, record_step
 
 
 async def complete_step(
-    services: Services, dossier: Dossier, step: Step, day: date, by: int | None
+    services: Services, store: Store, dossier: Dossier, step: Step, day: date, by: int | None
 ) -> tuple[bool, Dossier]:
     """Record `step` on `day` (once) and replan reminders; returns (recorded now, dossier).
 
@@ -21,10 +22,10 @@ async def complete_step(
     order = steps_for(dossier, scheme)
     remaining = [s for s in order[order.index(step) + 1 :] if s not in dossier.done]
     recorded = await record_step(
-        services.db, dossier.id, step, day, services.clock.now(), by=by, closes=not remaining
+        store, dossier.id, step, day, services.clock.now(), by=by, closes=not remaining
     )
-    fresh = await get_dossier(services.db, dossier.id)
+    fresh = await get_dossier(store, dossier.id)
     if fresh is None:  # deleted meanwhile (/vergeetmij)
         return False, dossier
-    await sync_reminders(services, fresh)
+    await sync_reminders(services, store, fresh)
     return recorded, fresh

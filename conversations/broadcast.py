@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import logging
-from enum import IntEnum, auto
 from typing import Any
 
-from telegram import Update
-from telegram.error import TelegramError
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    ConversationHandler,
-    MessageHandler,
-    filters,
+from bot import buttons
+from bot.broadcast import audience_counts, audience_ids
+from bot.buttons import column, keyboard
+from bot.flows import Flow, Step, on
+from bot.staff_overview import Audience
+from bot.texts import label, render
+from bot.turn import Turn
+from conversations.common import begin_or_resume, resume_step
+from storage.broadcasts import (
+    PROGRESS_SOURCE,
+    count_unfinished,
+    create_broadcast,
+    queue_recipients,
 )
 
-from bot.broadcast import audience_counts, audience_ids, get_broadcaster
-from bot.keyboards import keyboard
-from bot.services import get_services
-from bot.staff_overview import Audience
-from bot.texts import label
-from conversations.common import callback_value, reply, say, user_id_of
-from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
-from storage.broadcasts import activate, count_unfinished, create_broadcast
-
-_LOGGER = logging.getLogger(__name__)
-_DRAFT = "broadcast"
+_MESSAGE, _AUDIENCE, _CONFIRM = "bericht", "doelgroep", "bevestigen"
 _AUDIENCE_LABELS = {
     Audience.ALL: "audience_all",
     Audience.OPEN: "audience_open",
@@ -35,144 +27,141 @@ _AUDIENCE_LABELS = {
 }
 
 
-class State(IntEnum):
-    MESSAGE = auto()
-    AUDIENCE = auto()
-    CONFIRM = auto()
+async def begin(turn: Turn) -> None:
+    """/broadcast: a message in progress is offered back, else asked for."""
+    await begin_or_resume(turn, FLOW, start_afresh)
 
 
-async def on_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def start_afresh(turn: Turn) -> None:
     """Asks for the message, to be typed with Telegram's own formatting."""
-    begin_flow(update, context, _DRAFT)
-    await say(update, context, "broadcast/ask_message")
-    return State.MESSAGE
+    await turn.begin(FLOW, _MESSAGE)
+    await ask_message(turn)
 
 
-async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """The message (formatting kept as HTML); then the audiences with how many each reaches."""
-    message = update.effective_message
-    if message is None or not message.text:
-        return await on_not_text(update, context)
-    draft(context, _DRAFT)["text"] = message.text_html
-    await _ask_audience(update, context)
-    return State.AUDIENCE
+async def ask_message(turn: Turn) -> None:
+    """Asks for the message text."""
+    await turn.say("broadcast/ask_message")
 
 
-async def on_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def retry_message(turn: Turn) -> None:
     """Asks again for a text message: photos, stickers and files are not broadcast."""
-    await say(update, context, "broadcast/text_only")
-    return State.MESSAGE
+    await turn.say("broadcast/text_only")
 
 
-async def on_audience(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """The preview exactly as clients will see it, under the count, with Versturen/Annuleren."""
-    services = get_services(context)
-    current = draft(context, _DRAFT)
-    raw = callback_value(update)
-    if raw not in Audience.__members__.values() or "text" not in current:
-        return await on_unexpected_audience(update, context)
-    audience = Audience(raw)
-    count = len(await audience_ids(services, audience))
-    if count == 0:
-        await say(update, context, "broadcast/no_recipients")
-        await _ask_audience(update, context)
-        return State.AUDIENCE
-    current["audience"] = audience.value
-    await say(update, context, "broadcast/preview_header", count=count, audience=audience.value)
-    markup = keyboard([(label("send_broadcast"), "bc:send"), (label("cancel"), "bc:cancel")])
-    await reply(update, context, current["text"], markup)
-    return State.CONFIRM
+async def on_message(turn: Turn, _: str) -> None:
+    """The message (formatting kept as HTML); then the audiences with how many each reaches."""
+    message = turn.update.message
+    if message is None or not message.text:
+        await retry_message(turn)
+        return
+    turn.draft["text"] = message.text_html
+    turn.go(_AUDIENCE)
+    await ask_audience(turn)
 
 
-async def on_unexpected_audience(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Asks to choose an audience with the buttons."""
-    await say(update, context, "broadcast/choose_audience_again")
-    return State.AUDIENCE
-
-
-async def on_send(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Queues the broadcast; a progress message follows that ends as the report."""
-    services = get_services(context)
-    current = draft(context, _DRAFT)
-    staff_id = user_id_of(update)
-    if not services.is_staff(staff_id) or "audience" not in current:
-        await say(update, context, "start/stale_button")
-        return end_flow(context, _DRAFT)
-    audience = Audience(current["audience"])
-    recipients = await audience_ids(services, audience)
-    if not recipients:
-        await say(update, context, "broadcast/no_recipients")
-        await _ask_audience(update, context)
-        return State.AUDIENCE
-    ahead = await count_unfinished(services.db)
-    broadcast_id = await create_broadcast(
-        services.db, staff_id, audience.value, current["text"], recipients, services.clock.now()
-    )
-    chat_id = message_id = None
-    try:
-        progress = await say(
-            update,
-            context,
-            "broadcast/progress",
-            broadcast_id=broadcast_id,
-            queued=ahead > 0,
-            done=0,
-            total=len(recipients),
-        )
-    except TelegramError:
-        # The broadcast goes out all the same; the sender sends a progress message itself.
-        _LOGGER.warning("No progress message for broadcast %s", broadcast_id, exc_info=True)
-    else:
-        chat_id, message_id = progress.chat_id, progress.message_id
-    await activate(services.db, broadcast_id, chat_id, message_id)
-    broadcaster = get_broadcaster(context.application)
-    if broadcaster is not None:
-        broadcaster.wake()
-    return end_flow(context, _DRAFT)
-
-
-async def on_cancel_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Nothing is sent; the message is dropped."""
-    await say(update, context, "broadcast/cancelled")
-    return end_flow(context, _DRAFT)
-
-
-async def on_unexpected_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Asks to press Versturen or Annuleren under the preview."""
-    await say(update, context, "broadcast/press_button")
-    return State.CONFIRM
-
-
-async def _ask_audience(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    counts = await audience_counts(get_services(context))
-    rows = [
-        [(label(_AUDIENCE_LABELS[audience], count=counts[audience]), f"bc:doel:{audience}")]
-        for audience in Audience
+async def ask_audience(turn: Turn) -> None:
+    """The audiences, each with how many clients it reaches now."""
+    counts = await audience_counts(turn.services, turn.tx)
+    choices = [
+        buttons.AUDIENCE.button(label(_AUDIENCE_LABELS[a], count=counts[a]), a.value)
+        for a in Audience
     ]
-    await say(update, context, "broadcast/ask_audience", keyboard(*rows))
+    await turn.say("broadcast/ask_audience", column(choices))
 
 
-def build_broadcast_handler(staff: filters.BaseFilter) -> ConversationHandler[Any]:
-    """The persistent /broadcast conversation; its entry point answers staff only."""
-    return ConversationHandler(
-        name="broadcast",
-        persistent=True,
-        entry_points=[CommandHandler("broadcast", on_broadcast, filters=staff)],
-        states={
-            State.MESSAGE: expecting(
-                MessageHandler(filters.TEXT & ~filters.COMMAND, on_message),
-                otherwise=on_not_text,
-            ),
-            State.AUDIENCE: expecting(
-                CallbackQueryHandler(on_audience, pattern=r"^bc:doel:[a-z]+$"),
-                otherwise=on_unexpected_audience,
-            ),
-            State.CONFIRM: expecting(
-                CallbackQueryHandler(on_send, pattern=r"^bc:send$"),
-                CallbackQueryHandler(on_cancel_broadcast, pattern=r"^bc:cancel$"),
-                otherwise=on_unexpected_confirm,
-            ),
-        },
-        fallbacks=cancel_handlers(),
-        allow_reentry=True,  # /broadcast again starts over with a new message
+async def retry_audience(turn: Turn) -> None:
+    """Asks to choose an audience with the buttons."""
+    await turn.say("broadcast/choose_audience_again")
+
+
+async def on_audience(turn: Turn, raw: str) -> None:
+    """The preview exactly as clients will see it, under the count, with Versturen/Annuleren."""
+    if raw not in Audience.__members__.values() or "text" not in turn.draft:
+        await retry_audience(turn)
+        return
+    audience = Audience(raw)
+    count = len(await audience_ids(turn.services, turn.tx, audience))
+    if count == 0:
+        await turn.say("broadcast/no_recipients")
+        await ask_audience(turn)
+        return
+    turn.draft["audience"] = audience.value
+    turn.go(_CONFIRM)
+    await turn.say("broadcast/preview_header", count=count, audience=audience.value)
+    await ask_confirmation(turn)
+
+
+async def ask_confirmation(turn: Turn) -> None:
+    """The message as clients will see it, with Versturen and Annuleren under it."""
+    markup = keyboard(
+        [
+            buttons.BROADCAST_SEND.button(label("send_broadcast"), True),
+            buttons.BROADCAST_CANCEL.button(label("cancel"), True),
+        ]
     )
+    await turn.send(turn.draft["text"], markup)
+
+
+async def retry_confirmation(turn: Turn) -> None:
+    """Asks to press Versturen or Annuleren under the preview."""
+    await turn.say("broadcast/press_button")
+
+
+async def on_send(turn: Turn, _: Any) -> None:
+    """Every recipient's message is queued now; a progress message follows that ends as the
+    report."""
+    audience = Audience(turn.draft["audience"])
+    text = turn.draft["text"]
+    recipients = await audience_ids(turn.services, turn.tx, audience)
+    if not recipients:
+        await turn.say("broadcast/no_recipients")
+        turn.go(_AUDIENCE)
+        await ask_audience(turn)
+        return
+    ahead = await count_unfinished(turn.tx)
+    broadcast_id = await create_broadcast(
+        turn.tx, turn.user_id, audience.value, text, len(recipients), turn.now
+    )
+    await turn.end()
+    progress = render(
+        "broadcast/progress",
+        broadcast_id=broadcast_id,
+        queued=ahead > 0,
+        done=0,
+        total=len(recipients),
+    )
+    # The progress message first: staff see it before the first client gets the message.
+    await turn.send(progress, source=PROGRESS_SOURCE, source_id=broadcast_id)
+    await queue_recipients(turn.tx, broadcast_id, text, recipients, turn.now)
+    turn.services.broadcasts_wakeup.set()
+
+
+async def on_cancel_broadcast(turn: Turn, _: Any) -> None:
+    """Nothing is sent; the message is dropped."""
+    await turn.end()
+    await turn.say("broadcast/cancelled")
+
+
+FLOW = Flow(
+    name="broadcast",
+    first=_MESSAGE,
+    command="broadcast",
+    keeps_draft=True,
+    steps={
+        **resume_step(start_afresh),
+        _MESSAGE: Step(ask=ask_message, text=on_message, retry=retry_message),
+        _AUDIENCE: Step(
+            ask=ask_audience,
+            buttons=(on(buttons.AUDIENCE, on_audience),),
+            retry=retry_audience,
+        ),
+        _CONFIRM: Step(
+            ask=ask_confirmation,
+            buttons=(
+                on(buttons.BROADCAST_SEND, on_send),
+                on(buttons.BROADCAST_CANCEL, on_cancel_broadcast),
+            ),
+            retry=retry_confirmation,
+        ),
+    },
+)

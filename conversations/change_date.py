@@ -2,170 +2,149 @@
 
 from __future__ import annotations
 
-from enum import IntEnum, auto
-from typing import Any
-
-from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-
+from bot import buttons
+from bot.buttons import Button, column
 from bot.domain.dates import DateRejected, parse_date
-from bot.domain.progress import (
-    Dossier,
-    StartVerdict,
-    Step,
-    check_start,
-    step_date_problem,
-)
-from bot.keyboards import keyboard
+from bot.domain.progress import Dossier, StartVerdict, Step, check_start, step_date_problem
+from bot.flows import Flow, on
+from bot.flows import Step as FlowStep
 from bot.reminders import sync_reminders
-from bot.services import get_services
 from bot.texts import label
-from conversations.common import callback_value, reply, say, user_id_of
-from conversations.dossiers import MAX_LISTED, dossier_view
-from conversations.flow import begin_flow, cancel_handlers, draft, end_flow, expecting
+from bot.turn import Turn
+from conversations.common import dossier_view
+from conversations.dossiers import MAX_LISTED
 from storage.dossiers import DateField, change_date, get_client_dossier, list_open_dossiers
 
-_DRAFT = "wijzig"
+_DOSSIER, _FIELD, _DATE = "dossier", "veld", "datum"
 
 
-class State(IntEnum):
-    DOSSIER = auto()
-    FIELD = auto()
-    NEW_DATE = auto()
-
-
-async def on_begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def begin(turn: Turn) -> None:
     """The open dossiers to choose from (straight to the date choice when there is one)."""
-    services = get_services(context)
-    begin_flow(update, context, _DRAFT)
-    dossiers = await list_open_dossiers(services.db, user_id_of(update))
+    dossiers = await list_open_dossiers(turn.tx, turn.user_id)
     if not dossiers:
-        await say(update, context, "dossiers/none")
-        return end_flow(context, _DRAFT)
+        await turn.end()
+        await turn.say("dossiers/none")
+        return
+    await turn.begin(FLOW, _DOSSIER)
     if len(dossiers) == 1:
-        return await _ask_field(update, context, dossiers[0])
-    buttons = [[(label("choice", name=d.title), f"wdos:{d.id}")] for d in dossiers[:MAX_LISTED]]
-    await say(update, context, "change_date/ask_dossier", keyboard(*buttons))
-    return State.DOSSIER
+        await _ask_field(turn, dossiers[0])
+        return
+    await ask_dossier(turn)
 
 
-async def on_dossier(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def ask_dossier(turn: Turn) -> None:
+    """Which dossier (one button per open dossier)."""
+    dossiers = await list_open_dossiers(turn.tx, turn.user_id)
+    choices = [
+        buttons.CHANGE_DOSSIER.button(label("choice", name=d.title), d.id) for d in dossiers
+    ]
+    turn.go(_DOSSIER)
+    await turn.say("change_date/ask_dossier", column(choices[:MAX_LISTED]))
+
+
+async def on_dossier(turn: Turn, dossier_id: int) -> None:
     """The chosen dossier: which of its dates to correct."""
-    dossier = await _own_dossier(update, context, int(callback_value(update) or 0))
+    dossier = await get_client_dossier(turn.tx, turn.user_id, dossier_id)
     if dossier is None:
-        await say(update, context, "start/stale_button")
-        return end_flow(context, _DRAFT)
-    return await _ask_field(update, context, dossier)
+        await turn.end()
+        await turn.say("start/stale_button")
+        return
+    await _ask_field(turn, dossier)
 
 
-async def on_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def ask_field(turn: Turn) -> None:
+    """Which date of the chosen dossier, asked again."""
+    dossier = await _chosen(turn)
+    if dossier is None:
+        await begin(turn)
+        return
+    await _ask_field(turn, dossier, retry=True)
+
+
+async def _ask_field(turn: Turn, dossier: Dossier, *, retry: bool = False) -> None:
+    turn.draft["dossier"] = dossier.id
+    await turn.ask(
+        _FIELD,
+        "change_date/ask_field",
+        column(_fields(dossier)),
+        dossier=dossier,
+        retry=retry,
+    )
+
+
+def _fields(dossier: Dossier) -> list[Button]:
+    """The dates this dossier has that a client may correct."""
+    choices = [buttons.CHANGE_FIELD.button(label("change_start"), "start")]
+    if Step.CONFIRMED in dossier.done:
+        choices.append(buttons.CHANGE_FIELD.button(label("change_confirmed"), "confirmed"))
+    return choices
+
+
+async def on_field(turn: Turn, field: str) -> None:
     """Asks for the corrected date."""
-    current = draft(context, _DRAFT)
-    current["field"] = callback_value(update)
-    await say(update, context, "change_date/ask_date", field=current["field"])
-    return State.NEW_DATE
+    turn.draft["field"] = field
+    await turn.ask(_DATE, "change_date/ask_date", field=field)
 
 
-async def on_new_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def ask_date(turn: Turn) -> None:
+    """The corrected date, asked again."""
+    await turn.say("change_date/ask_date", field=turn.draft["field"])
+
+
+async def retry_date(turn: Turn) -> None:
+    """Asks again for the date, as text."""
+    await turn.say("application/date_invalid", reason="not_text", today=turn.today)
+
+
+async def on_new_date(turn: Turn, text: str) -> None:
     """The date is corrected, the deadline and reminders recomputed, the dossier shown."""
-    services = get_services(context)
-    today = services.clock.today()
-    current = draft(context, _DRAFT)
-    parsed = parse_date(update.effective_message.text or "", today)  # type: ignore[union-attr]
+    today = turn.today
+    parsed = parse_date(text, today)
     if isinstance(parsed, DateRejected):
-        await say(update, context, "application/date_invalid", reason=parsed.reason, today=today)
-        return State.NEW_DATE
-    dossier = await _own_dossier(update, context, current["dossier"])
+        await turn.say("application/date_invalid", reason=parsed.reason, today=today)
+        return
+    dossier = await _chosen(turn)
     if dossier is None:
-        await say(update, context, "start/stale_button")
-        return end_flow(context, _DRAFT)
-    field: DateField = "start" if current["field"] == "start" else "confirmed"
+        await turn.end()
+        await turn.say("start/stale_button")
+        return
+    field: DateField = "confirmed" if turn.draft["field"] == "confirmed" else "start"
     if field == "start":
-        check = check_start(services.rules, dossier.service, dossier.theme, parsed, today)
+        check = check_start(turn.rules, dossier.service, dossier.theme, parsed, today)
         if check.verdict is not StartVerdict.OK:
             # Nothing is saved: with that start the dossier could not go on.
-            await say(update, context, f"application/{check.verdict}", start=parsed, check=check)
-            return end_flow(context, _DRAFT)
+            await turn.end()
+            await turn.say(f"application/{check.verdict}", start=parsed, check=check)
+            return
     else:
         problem = step_date_problem(dossier, Step.CONFIRMED, parsed, today)
         if problem:
-            await say(update, context, "dossiers/date_rejected", problem=problem, day=parsed)
-            return State.NEW_DATE
-    await change_date(services.db, dossier.id, field, parsed, services.clock.now())
-    fresh = await get_client_dossier(services.db, dossier.client_id, dossier.id)
+            await turn.say("dossiers/date_rejected", problem=problem, day=parsed)
+            return
+    await change_date(turn.tx, dossier.id, field, parsed, turn.now)
+    fresh = await get_client_dossier(turn.tx, dossier.client_id, dossier.id)
+    await turn.end()
     if fresh is None:
-        return end_flow(context, _DRAFT)
-    await sync_reminders(services, fresh)
-    await say(update, context, "change_date/changed", field=field, day=parsed)
-    text, markup = dossier_view(services, fresh)
-    await reply(update, context, text, markup)
-    return end_flow(context, _DRAFT)
+        return
+    await sync_reminders(turn.services, turn.tx, fresh)
+    await turn.say("change_date/changed", field=field, day=parsed)
+    await turn.send(*dossier_view(turn.services, fresh))
 
 
-async def on_unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Asks to use the buttons, and stops when there is nothing left to choose."""
-    current = draft(context, _DRAFT)
-    dossier = None
-    if "dossier" in current:
-        dossier = await _own_dossier(update, context, current["dossier"])
-    if dossier is None:
-        return await on_begin(update, context)
-    return await _ask_field(update, context, dossier, retry=True)
+async def _chosen(turn: Turn) -> Dossier | None:
+    dossier_id = turn.draft.get("dossier")
+    if dossier_id is None:
+        return None
+    return await get_client_dossier(turn.tx, turn.user_id, int(dossier_id))
 
 
-async def on_unexpected_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Asks again for the date as text."""
-    today = get_services(context).clock.today()
-    await say(update, context, "application/date_invalid", reason="not_text", today=today)
-    return State.NEW_DATE
-
-
-async def _ask_field(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, dossier: Dossier, *, retry: bool = False
-) -> int:
-    draft(context, _DRAFT)["dossier"] = dossier.id
-    rows = [[(label("change_start"), "wdat:start")]]
-    if Step.CONFIRMED in dossier.done:
-        rows.append([(label("change_confirmed"), "wdat:confirmed")])
-    await say(
-        update, context, "change_date/ask_field", keyboard(*rows), dossier=dossier, retry=retry
-    )
-    return State.FIELD
-
-
-async def _own_dossier(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, dossier_id: int
-) -> Dossier | None:
-    return await get_client_dossier(get_services(context).db, user_id_of(update), dossier_id)
-
-
-def build_change_date_handler() -> ConversationHandler[Any]:
-    """The persistent /wijzig conversation."""
-    return ConversationHandler(
-        name="wijzig",
-        persistent=True,
-        entry_points=[CommandHandler("wijzig", on_begin)],
-        states={
-            State.DOSSIER: expecting(
-                CallbackQueryHandler(on_dossier, pattern=r"^wdos:\d+$"),
-                otherwise=on_unexpected,
-            ),
-            State.FIELD: expecting(
-                CallbackQueryHandler(on_field, pattern=r"^wdat:(start|confirmed)$"),
-                otherwise=on_unexpected,
-            ),
-            State.NEW_DATE: expecting(
-                MessageHandler(filters.TEXT & ~filters.COMMAND, on_new_date),
-                otherwise=on_unexpected_date,
-            ),
-        },
-        fallbacks=cancel_handlers(),
-        allow_reentry=True,
-    )
+FLOW = Flow(
+    name="wijzig",
+    first=_DOSSIER,
+    command="wijzig",
+    steps={
+        _DOSSIER: FlowStep(ask=ask_dossier, buttons=(on(buttons.CHANGE_DOSSIER, on_dossier),)),
+        _FIELD: FlowStep(ask=ask_field, buttons=(on(buttons.CHANGE_FIELD, on_field),)),
+        _DATE: FlowStep(ask=ask_date, text=on_new_date, retry=retry_date),
+    },
+)

@@ -1,92 +1,98 @@
-"""Small helpers every conversation uses: replying, keyboards, the client record."""
+"""What the flows share: coming back to a paused flow, /annuleer, a dossier's status view."""
 
 from __future__ import annotations
 
-import asyncio
-from contextlib import suppress
+from collections.abc import Awaitable, Callable
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from bot import buttons
+from bot.buttons import Button, Keyboard, keyboard
+from bot.domain.progress import Dossier, current_deadline, next_step, own_share_due
+from bot.flows import Flow, Step, on
+from bot.services import Services
+from bot.texts import label, render
+from bot.turn import Turn
 
-from bot.services import get_services
-from bot.texts import render
-from storage.clients import upsert_client
+Handler = Callable[[Turn], Awaitable[None]]
 
-KEEP_KEYBOARD_PREFIXES = ("hulp:", "agenda:", "dos:")
-
-
-async def reply(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    text: str,
-    markup: InlineKeyboardMarkup | None = None,
-) -> Message:
-    """Send `text` (Telegram HTML) to the chat the update came from."""
-    chat = update.effective_chat
-    if chat is None:
-        raise RuntimeError("update without a chat")
-    return await context.bot.send_message(chat.id, text, reply_markup=markup)
+RESUME_STEP = "hervatten"
+_RESUME_AT = "_hervat_bij"  # in the draft: the step to go back to
 
 
-async def on_any_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every press is acknowledged at once; its keyboard goes, so it cannot be pressed twice.
+def resume_step(restart: Handler) -> dict[str, Step]:
+    """The question a flow with a kept draft starts with: go on where you were, or afresh."""
 
-    "Hulp" and "agenda" buttons keep their keyboard: asking for help or for a calendar file
-    is not an answer.
-    """
-    query = update.callback_query
-    if query is None:
+    async def ask(turn: Turn) -> None:
+        """Asks whether to continue the unfinished flow."""
+        flow = turn.flow
+        await turn.say(
+            "flow/resume",
+            keyboard(
+                [buttons.RESUME.button(label("resume_yes"), "ja")],
+                [buttons.RESUME.button(label("resume_no"), "nee")],
+            ),
+            flow=flow.name if flow else "",
+        )
+
+    async def answer(turn: Turn, choice: str) -> None:
+        """Back to the question where the client stopped, or the flow from the start."""
+        flow, step = turn.flow, turn.draft.pop(_RESUME_AT, None)
+        if choice == "ja" and flow is not None and step in flow.steps and step != RESUME_STEP:
+            turn.go(step)
+            await flow.steps[step].ask(turn)
+            return
+        await restart(turn)
+
+    return {RESUME_STEP: Step(ask=ask, buttons=(on(buttons.RESUME, answer),))}
+
+
+async def begin_or_resume(turn: Turn, flow: Flow, restart: Handler) -> None:
+    """The flow's command: its kept draft is offered back, else it starts afresh."""
+    if await turn.resume(flow):
+        if turn.step != RESUME_STEP:
+            turn.draft[_RESUME_AT] = turn.step
+            turn.go(RESUME_STEP)
+        await flow.steps[RESUME_STEP].ask(turn)
         return
-    tasks = [_acknowledge(query)]
-    keep = (query.data or "").startswith(KEEP_KEYBOARD_PREFIXES)
-    if not keep and isinstance(query.message, Message) and query.message.reply_markup:
-        tasks.append(_retire_keyboard(query))
-    await asyncio.gather(*tasks)  # two independent round trips: do not wait twice
+    await restart(turn)
 
 
-async def _acknowledge(query: CallbackQuery) -> None:
-    # Too old to answer (after downtime): the press itself is still handled.
-    with suppress(BadRequest):
-        await query.answer()
+async def on_cancel(turn: Turn) -> None:
+    """Leaves the current flow; saved dossiers stay as they are."""
+    await turn.end()
+    await turn.say("flow/cancelled")
 
 
-async def _retire_keyboard(query: CallbackQuery) -> None:
-    # Too old to edit, or already without buttons: nothing to tidy then.
-    with suppress(BadRequest):
-        await query.edit_message_reply_markup(reply_markup=None)
+async def on_flow_kept(turn: Turn, flow: Flow) -> None:
+    """A command interrupted a flow: its answers are kept, and how to come back."""
+    await turn.say("flow/kept", flow=flow.name, command=flow.command)
 
 
-async def say(
-    update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
-    template: str,
-    markup: InlineKeyboardMarkup | None = None,
-    **values: object,
-) -> Message:
-    """Render a template and `reply` with it."""
-    return await reply(update, context, render(template, **values), markup)
+def calendar_button(dossier_id: int) -> Button:
+    """The "Zet in mijn agenda" button of a dossier."""
+    return buttons.CALENDAR.button(label("to_calendar"), dossier_id)
 
 
-async def remember_client(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Create or refresh the client record of the user behind this update."""
-    user = update.effective_user
-    if user is None:
-        return
-    services = get_services(context)
-    await upsert_client(
-        services.db, user.id, user.first_name, user.last_name, user.username, services.clock.now()
+def dossier_view(services: Services, dossier: Dossier) -> tuple[str, Keyboard | None]:
+    """A dossier's status message, the button for its next step and, while a deadline is
+    open, the button that puts it in the client's calendar."""
+    scheme = services.rules.scheme_for(dossier.start_date)
+    step = next_step(dossier, scheme)
+    deadline = current_deadline(dossier, scheme, services.clock.today())
+    text = render(
+        "dossiers/status",
+        dossier=dossier,
+        service=scheme.service(dossier.service),
+        theme=scheme.theme(dossier.service, dossier.theme),
+        scheme=scheme,
+        step=step.value if step else None,
+        deadline=deadline,
+        own_share=own_share_due(dossier, scheme),
     )
-
-
-def callback_value(update: Update) -> str:
-    """What follows the last ':' of the pressed button's data ("svc:advies" -> "advies")."""
-    data = update.callback_query.data if update.callback_query else None
-    return (data or "").rpartition(":")[2]
-
-
-def user_id_of(update: Update) -> int:
-    user = update.effective_user
-    if user is None:
-        raise RuntimeError("update without a user")
-    return user.id
+    if step is None:
+        return text, None
+    rows: list[list[Button]] = [
+        [buttons.STEP.button(label("step_done", code=step.value), (dossier.id, step))]
+    ]
+    if deadline is not None and not deadline.missed:
+        rows.append([calendar_button(dossier.id)])
+    return text, keyboard(*rows)

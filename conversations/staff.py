@@ -5,33 +5,20 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
-from functools import partial
-from typing import Any
 
-from telegram import InlineKeyboardMarkup, InputFile, Update
-from telegram.error import BadRequest
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
-
-from bot.delivery import Outcome, deliver
+from bot import buttons
+from bot.buttons import Keyboard, keyboard
 from bot.domain.dates import DateRejected, parse_date
-from bot.domain.progress import (
-    Dossier,
-    Step,
-    current_deadline,
-    own_share_due,
-    step_date_problem,
-)
-from bot.keyboards import keyboard
-from bot.services import Services, get_services
+from bot.domain.progress import Dossier, Step, current_deadline, own_share_due, step_date_problem
+from bot.outbox import Kind, text_message
 from bot.staff_overview import Urgency, export_csv, ranked
 from bot.steps import complete_step
 from bot.texts import label, render
-from conversations.common import callback_value, reply, say, user_id_of
-from conversations.dossiers import dossier_view
-from conversations.start import on_stale_button
+from bot.turn import Turn
+from conversations.common import dossier_view
 from storage.audit import CONFIRM, EXPORT, record_action
 from storage.broadcasts import recent_broadcasts
-from storage.clients import get_client, mark_inactive
+from storage.clients import get_client
 from storage.dossiers import get_dossier
 from storage.staff_queries import all_dossiers, open_dossiers
 
@@ -42,30 +29,25 @@ SNIPPET_LENGTH = 80
 _TAG = re.compile(r"<[^>]+>")
 
 
-async def on_dossiers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_dossiers(turn: Turn) -> None:
     """The open dossiers, at-risk ones first, one page at a time."""
-    text, markup = await _dossiers_page(get_services(context), 1)
-    await reply(update, context, text, markup)
+    text, markup = await _dossiers_page(turn, 1)
+    await turn.send(text, markup)
 
 
-async def on_dossiers_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_dossiers_page(turn: Turn, page: int) -> None:
     """Another page of /dossiers, in the same message."""
-    services = get_services(context)
-    if not services.is_staff(user_id_of(update)):
-        await on_stale_button(update, context)
+    text, markup = await _dossiers_page(turn, page)
+    query = turn.update.callback_query
+    message = query.message if query is not None else None
+    if message is None:
+        await turn.send(text, markup)
         return
-    query = update.callback_query
-    page = int(callback_value(update) or 1)
-    text, markup = await _dossiers_page(services, page)
-    try:
-        await query.edit_message_text(text, reply_markup=markup)  # type: ignore[union-attr]
-    except BadRequest as exc:
-        if "not modified" not in exc.message:
-            await reply(update, context, text, markup)  # too old to edit: a new message
+    await turn.edit_text(message.message_id, text, markup)
 
 
-async def _dossiers_page(services: Services, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    lines = ranked(services.rules, await open_dossiers(services.db), services.clock.today())
+async def _dossiers_page(turn: Turn, page: int) -> tuple[str, Keyboard | None]:
+    lines = ranked(turn.rules, await open_dossiers(turn.tx), turn.today)
     if not lines:
         return render("staff/dossiers_none"), None
     pages = (len(lines) + PAGE_SIZE - 1) // PAGE_SIZE
@@ -78,89 +60,68 @@ async def _dossiers_page(services: Services, page: int) -> tuple[str, InlineKeyb
         page=page,
         pages=pages,
     )
-    buttons = []
+    row = []
     if page > 1:
-        buttons.append((label("page_previous"), f"dos:{page - 1}"))
+        row.append(buttons.STAFF_PAGE.button(label("page_previous"), page - 1))
     if page < pages:
-        buttons.append((label("page_next"), f"dos:{page + 1}"))
-    return text, keyboard(buttons) if buttons else None
+        row.append(buttons.STAFF_PAGE.button(label("page_next"), page + 1))
+    return text, keyboard(row) if row else None
 
 
-async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_export(turn: Turn) -> None:
     """Every dossier as a CSV file that Excel in Belgium opens as it should."""
-    services = get_services(context)
-    today = services.clock.today()
-    items = await all_dossiers(services.db)
-    data = export_csv(services.rules, items, today, services.settings.staff_ids)
-    chat = update.effective_chat
-    if chat is None:
-        return
-    # Recorded before the file leaves: the audit holds every export, delivered or not.
-    await record_action(
-        services.db,
-        user_id_of(update),
-        EXPORT,
-        services.clock.now(),
-        details={"dossiers": len(items)},
-    )
-    await context.bot.send_document(
-        chat.id,
-        InputFile(data, filename=f"dossiers-{today.isoformat()}.csv"),
-        caption=render("staff/export_caption", count=len(items), today=today),
-    )
+    items = await all_dossiers(turn.tx)
+    today = turn.today
+    data = export_csv(turn.rules, items, today, turn.services.settings.staff_ids)
+    await record_action(turn.tx, turn.user_id, EXPORT, turn.now, details={"dossiers": len(items)})
+    caption = render("staff/export_caption", count=len(items), today=today)
+    await turn.send_file(Kind.DOCUMENT, data, f"dossiers-{today.isoformat()}.csv", caption)
 
 
-async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_confirm(turn: Turn) -> None:
     """VIGC's confirmation recorded (today or the given day); the client is told at once."""
-    services = get_services(context)
-    args = context.args or []
-    dossier_id = _dossier_number(args[0]) if args else None
+    dossier_id = _dossier_number(turn.args[0]) if turn.args else None
     if dossier_id is None:
-        await say(update, context, "staff/confirm_usage")
+        await turn.say("staff/confirm_usage")
         return
-    dossier = await get_dossier(services.db, dossier_id)
+    dossier = await get_dossier(turn.tx, dossier_id)
     if dossier is None:
-        await say(update, context, "staff/confirm_not_found", dossier_id=dossier_id)
+        await turn.say("staff/confirm_not_found", dossier_id=dossier_id)
         return
-    today = services.clock.today()
-    day = parse_date(" ".join(args[1:]), today) if len(args) > 1 else today
+    today = turn.today
+    day = parse_date(" ".join(turn.args[1:]), today) if len(turn.args) > 1 else today
     if isinstance(day, DateRejected):
-        await say(update, context, "staff/confirm_date_invalid", problem=day.reason)
+        await turn.say("staff/confirm_date_invalid", problem=day.reason)
         return
-    filed = dossier.done.get(Step.FILED)
     problem = step_date_problem(dossier, Step.CONFIRMED, day, today)
     if problem:
-        await say(
-            update, context, "staff/confirm_date_invalid", problem=problem, day=day, filed=filed
-        )
+        filed = dossier.done.get(Step.FILED)
+        await turn.say("staff/confirm_date_invalid", problem=problem, day=day, filed=filed)
         return
-    await _confirm(update, context, dossier, day)
+    await _confirm(turn, dossier, day)
 
 
-async def _confirm(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, dossier: Dossier, day: date
-) -> None:
-    services = get_services(context)
-    staff_id = user_id_of(update)
+async def _confirm(turn: Turn, dossier: Dossier, day: date) -> None:
+    services, staff_id = turn.services, turn.user_id
     # VIGC confirms a filed application: a filing the client did not report is recorded too.
     filed_too = Step.FILED not in dossier.done and Step.CONFIRMED not in dossier.done
     if filed_too:
-        _, dossier = await complete_step(services, dossier, Step.FILED, day, by=staff_id)
-    recorded, fresh = await complete_step(services, dossier, Step.CONFIRMED, day, by=staff_id)
+        _, dossier = await complete_step(services, turn.tx, dossier, Step.FILED, day, staff_id)
+    recorded, fresh = await complete_step(
+        services, turn.tx, dossier, Step.CONFIRMED, day, by=staff_id
+    )
     await record_action(
-        services.db,
+        turn.tx,
         staff_id,
         CONFIRM,
-        services.clock.now(),
+        turn.now,
         dossier_id=dossier.id,
         details={"day": day.isoformat(), "recorded": recorded, "filed_too": filed_too},
     )
     if not recorded:
         by_id = fresh.confirmed_by
         by = None if by_id is None else "staff" if services.is_staff(by_id) else "client"
-        await say(
-            update,
-            context,
+        await turn.say(
             "staff/confirm_already",
             dossier=fresh,
             day=fresh.done.get(Step.CONFIRMED, day),
@@ -169,30 +130,24 @@ async def _confirm(
         )
         return
     scheme = services.rules.scheme_for(fresh.start_date)
-    deadline = current_deadline(fresh, scheme, services.clock.today())
-    own_share = own_share_due(fresh, scheme)
-    notified = await _tell_client(services, context, fresh, day)
-    client = await get_client(services.db, fresh.client_id)
-    await say(
-        update,
-        context,
+    client = await get_client(turn.tx, fresh.client_id)
+    notified = client is not None and client.active and await _tell_client(turn, fresh, day)
+    await turn.say(
         "staff/confirm_done",
         dossier=fresh,
         client=client,
         day=day,
         filed_too=filed_too,
-        deadline=deadline,
-        own_share=own_share,
+        deadline=current_deadline(fresh, scheme, turn.today),
+        own_share=own_share_due(fresh, scheme),
         notified=notified,
     )
 
 
-async def _tell_client(
-    services: Services, context: ContextTypes.DEFAULT_TYPE, dossier: Dossier, day: date
-) -> bool:
+async def _tell_client(turn: Turn, dossier: Dossier, day: date) -> bool:
     """The client hears of the confirmation with the payment deadline and sees the dossier."""
-    scheme = services.rules.scheme_for(dossier.start_date)
-    deadline = current_deadline(dossier, scheme, services.clock.today())
+    scheme = turn.rules.scheme_for(dossier.start_date)
+    deadline = current_deadline(dossier, scheme, turn.today)
     if deadline is None:
         return False
     news = render(
@@ -202,38 +157,29 @@ async def _tell_client(
         deadline=deadline,
         own_share=own_share_due(dossier, scheme),
     )
-    text, markup = dossier_view(services, dossier)
-    client_id = dossier.client_id
-    for message, buttons in ((news, None), (text, markup)):
-        send = partial(context.bot.send_message, client_id, message, reply_markup=buttons)
-        delivery = await deliver(send, services.limiter)
-        if delivery.outcome is Outcome.BLOCKED:
-            await mark_inactive(services.db, client_id, services.clock.now())
-        if delivery.outcome is not Outcome.SENT:
-            return False
+    text, markup = dossier_view(turn.services, dossier)
+    await turn.enqueue(text_message(dossier.client_id, news))
+    await turn.enqueue(text_message(dossier.client_id, text, markup))
     return True
 
 
 def _dossier_number(raw: str) -> int | None:
     digits = raw.removeprefix("#")
-    return int(digits) if digits.isdigit() and len(digits) < 12 else None
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 12 else None
 
 
-async def on_broadcasts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_broadcasts(turn: Turn) -> None:
     """The latest broadcasts with their reports (or how far they are)."""
-    services = get_services(context)
-    items = await recent_broadcasts(services.db, RECENT_BROADCASTS)
+    items = await recent_broadcasts(turn.tx, RECENT_BROADCASTS)
     if not items:
-        await say(update, context, "staff/broadcasts_none")
+        await turn.say("staff/broadcasts_none")
         return
     snippets = {broadcast.id: _snippet(broadcast.text) for broadcast, _ in items}
-    await say(
-        update,
-        context,
+    await turn.say(
         "staff/broadcasts_list",
         items=items,
         snippets=snippets,
-        tz=services.settings.timezone,
+        tz=turn.services.settings.timezone,
     )
 
 
@@ -243,14 +189,3 @@ def _snippet(text_html: str) -> str:
     if len(plain) <= SNIPPET_LENGTH:
         return plain
     return plain[: SNIPPET_LENGTH - 1].rstrip() + "…"
-
-
-def staff_handlers(staff: filters.BaseFilter) -> list[BaseHandler[Update, Any, Any]]:
-    """The staff commands; for anyone else they fall through to the unknown-command answer."""
-    return [
-        CommandHandler("dossiers", on_dossiers, filters=staff),
-        CommandHandler("export", on_export, filters=staff),
-        CommandHandler("bevestig", on_confirm, filters=staff),
-        CommandHandler("broadcasts", on_broadcasts, filters=staff),
-        CallbackQueryHandler(on_dossiers_page, pattern=r"^dos:\d{1,6}$"),
-    ]

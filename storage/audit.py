@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database
+from storage.db import Store, stamp, unstamp
 
 BROADCAST = "broadcast"
 CONFIRM = "confirm"
@@ -27,36 +25,23 @@ class AuditEntry:
     details: Mapping[str, Any]
 
 
-async def insert_action(
-    conn: aiosqlite.Connection,
+async def record_action(
+    store: Store,
     staff_id: int,
     action: str,
     now: datetime,
     dossier_id: int | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> None:
-    """Record an action inside a transaction the caller holds."""
-    await conn.execute(
+    """Record a staff action (in the caller's transaction when given one)."""
+    await store.execute(
         "INSERT INTO staff_audit (staff_id, action, at, dossier_id, details)"
         " VALUES (?, ?, ?, ?, ?)",
-        (staff_id, action, now.isoformat(), dossier_id, json.dumps(dict(details or {}))),
+        (staff_id, action, stamp(now), dossier_id, json.dumps(dict(details or {}))),
     )
 
 
-async def record_action(
-    db: Database,
-    staff_id: int,
-    action: str,
-    now: datetime,
-    dossier_id: int | None = None,
-    details: Mapping[str, Any] | None = None,
-) -> None:
-    """Record an action in its own commit."""
-    async with db.transaction() as conn:
-        await insert_action(conn, staff_id, action, now, dossier_id, details)
-
-
-async def recent_actions(db: Database, limit: int = 100) -> list[AuditEntry]:
+async def recent_actions(db: Store, limit: int = 100) -> list[AuditEntry]:
     """The latest actions, newest first."""
     rows = await db.fetch_all(
         "SELECT id, staff_id, action, at, dossier_id, details FROM staff_audit"
@@ -68,7 +53,7 @@ async def recent_actions(db: Database, limit: int = 100) -> list[AuditEntry]:
             id=row["id"],
             staff_id=row["staff_id"],
             action=row["action"],
-            at=datetime.fromisoformat(row["at"]),
+            at=unstamp(row["at"]),
             dossier_id=row["dossier_id"],
             details=json.loads(row["details"]),
         )

@@ -1,9 +1,8 @@
-"""Broadcasts and each recipient's delivery in SQLite: claimed, sent, marked in its own commit.
+"""Broadcasts: the message staff wrote, and its delivery as one outbox row per recipient.
 
-A broadcast goes new -> queued -> sending -> done; one is sent at a time, oldest first.
-A recipient goes pending -> sending (claimed) -> sent | blocked | failed. After a crash,
-`release_claims` puts claimed rows back to pending: only a message that was in flight at
-the moment of the crash can arrive twice.
+A broadcast is 'sending' from the moment staff press Versturen (its rows are written in
+that same commit) until no row of it is pending, then 'done'. The progress message in the
+staff member's chat is edited while it goes out and ends as the report.
 """
 
 from __future__ import annotations
@@ -14,12 +13,13 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.audit import BROADCAST, insert_action
-from storage.db import Database
+from storage.audit import BROADCAST, record_action
+from storage.db import Store, stamp, unstamp
+from storage.outbox import BLOCKED, BULK, PENDING, SENT, NewMessage, enqueue_many
+from storage.outbox import tally as outbox_tally
 
-SENT = "sent"
-BLOCKED = "blocked"
-FAILED = "failed"
+SOURCE = "broadcast"  # outbox rows of a recipient: source = 'broadcast', source_id = its id
+PROGRESS_SOURCE = "broadcast_progress"  # the staff member's progress message
 
 _BROADCAST_COLUMNS = (
     "id, staff_id, audience, text, status, created_at, started_at, finished_at,"
@@ -54,7 +54,7 @@ class Tally:
     sent: int = 0
     blocked: int = 0
     failed: int = 0
-    waiting: int = 0  # pending or claimed
+    waiting: int = 0
 
     @property
     def done(self) -> int:
@@ -65,213 +65,108 @@ class Tally:
         return self.done + self.waiting
 
 
-@dataclass(frozen=True)
-class Claimed:
-    client_id: int
-    attempts: int
-
-
 async def create_broadcast(
-    db: Database,
+    store: Store,
     staff_id: int,
     audience: str,
     text: str,
-    client_ids: Sequence[int],
+    recipients: int,
     now: datetime,
 ) -> int:
-    """The broadcast (status 'new'), its recipients and the audit entry, in one commit."""
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "INSERT INTO broadcasts (staff_id, audience, text, created_at) VALUES (?, ?, ?, ?)",
-            (staff_id, audience, text, now.isoformat()),
-        )
-        broadcast_id = cursor.lastrowid
-        if broadcast_id is None:
-            raise RuntimeError("INSERT returned no rowid")
-        await conn.executemany(
-            "INSERT OR IGNORE INTO broadcast_recipients (broadcast_id, client_id) VALUES (?, ?)",
-            [(broadcast_id, client_id) for client_id in client_ids],
-        )
-        await insert_action(
-            conn,
-            staff_id,
-            BROADCAST,
-            now,
-            details={
-                "broadcast": broadcast_id,
-                "audience": audience,
-                "recipients": len(client_ids),
-            },
-        )
+    """The broadcast and its audit entry; `queue_recipients` writes its messages."""
+    broadcast_id = await store.insert(
+        "INSERT INTO broadcasts (staff_id, audience, text, status, created_at, started_at)"
+        " VALUES (?, ?, ?, 'sending', ?, ?)",
+        (staff_id, audience, text, stamp(now), stamp(now)),
+    )
+    details = {"broadcast": broadcast_id, "audience": audience, "recipients": recipients}
+    await record_action(store, staff_id, BROADCAST, now, details=details)
     return broadcast_id
 
 
-async def activate(
-    db: Database, broadcast_id: int, chat_id: int | None, message_id: int | None
+async def queue_recipients(
+    store: Store, broadcast_id: int, text: str, client_ids: Sequence[int], now: datetime
 ) -> None:
-    """Hand a new broadcast to the sender, with the message that shows its progress."""
-    await db.execute(
-        "UPDATE broadcasts SET status = 'queued', progress_chat_id = ?, progress_message_id = ?"
-        " WHERE id = ? AND status = 'new'",
-        (chat_id, message_id, broadcast_id),
+    """A message for each recipient, in the outbox's bulk lane."""
+    await enqueue_many(
+        store,
+        (
+            NewMessage(
+                client_id,
+                "message",
+                {"text": text},
+                lane=BULK,
+                source=SOURCE,
+                source_id=broadcast_id,
+            )
+            for client_id in sorted(set(client_ids))
+        ),
+        now,
     )
 
 
-async def promote_new(db: Database) -> int:
-    """At start-up: a broadcast whose creation was cut short is queued all the same."""
-    return await db.execute("UPDATE broadcasts SET status = 'queued' WHERE status = 'new'")
-
-
-async def next_unfinished(db: Database) -> Broadcast | None:
-    """The oldest broadcast still to send (FIFO: one at a time)."""
-    row = await db.fetch_one(
-        f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE status IN ('queued', 'sending')"
-        " ORDER BY id LIMIT 1"
+async def sending_broadcasts(store: Store) -> list[Broadcast]:
+    rows = await store.fetch_all(
+        f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE status = 'sending' ORDER BY id"
     )
-    return None if row is None else _to_broadcast(row)
+    return [_to_broadcast(row) for row in rows]
 
 
-async def get_broadcast(db: Database, broadcast_id: int) -> Broadcast | None:
-    row = await db.fetch_one(
+async def get_broadcast(store: Store, broadcast_id: int) -> Broadcast | None:
+    row = await store.fetch_one(
         f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts WHERE id = ?", (broadcast_id,)
     )
     return None if row is None else _to_broadcast(row)
 
 
-async def count_unfinished(db: Database) -> int:
-    """Broadcasts created but not done yet (a new one waits for these)."""
-    row = await db.fetch_one(
-        "SELECT COUNT(*) AS n FROM broadcasts WHERE status IN ('new', 'queued', 'sending')"
-    )
+async def count_unfinished(store: Store) -> int:
+    """Broadcasts still going out (a new one is sent after these)."""
+    row = await store.fetch_one("SELECT COUNT(*) AS n FROM broadcasts WHERE status = 'sending'")
     return 0 if row is None else int(row["n"])
 
 
-async def mark_started(db: Database, broadcast_id: int, now: datetime) -> None:
-    await db.execute(
-        "UPDATE broadcasts SET status = 'sending', started_at = COALESCE(started_at, ?)"
-        " WHERE id = ?",
-        (now.isoformat(), broadcast_id),
-    )
-
-
 async def set_progress_message(
-    db: Database, broadcast_id: int, chat_id: int, message_id: int
+    store: Store, broadcast_id: int, chat_id: int, message_id: int | None
 ) -> None:
-    await db.execute(
+    await store.execute(
         "UPDATE broadcasts SET progress_chat_id = ?, progress_message_id = ? WHERE id = ?",
         (chat_id, message_id, broadcast_id),
     )
 
 
-async def finish(db: Database, broadcast_id: int, now: datetime) -> None:
-    await db.execute(
-        "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?",
-        (now.isoformat(), broadcast_id),
+async def finish(store: Store, broadcast_id: int, now: datetime) -> bool:
+    """Mark it done (once); False when it was done already."""
+    changed = await store.execute(
+        "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ? AND status <> 'done'",
+        (stamp(now), broadcast_id),
+    )
+    return changed == 1
+
+
+async def tally(store: Store, broadcast_id: int) -> Tally:
+    counts = await outbox_tally(store, SOURCE, broadcast_id)
+    return Tally(
+        sent=counts.get(SENT, 0),
+        blocked=counts.get(BLOCKED, 0),
+        failed=sum(n for status, n in counts.items() if status not in {SENT, BLOCKED, PENDING}),
+        waiting=counts.get(PENDING, 0),
     )
 
 
-async def release_claims(db: Database, broadcast_id: int | None = None) -> int:
-    """Claims of a sender that stopped before marking them go back to pending."""
-    if broadcast_id is None:
-        return await db.execute(
-            "UPDATE broadcast_recipients SET status = 'pending' WHERE status = 'sending'"
-        )
-    return await db.execute(
-        "UPDATE broadcast_recipients SET status = 'pending'"
-        " WHERE broadcast_id = ? AND status = 'sending'",
-        (broadcast_id,),
-    )
-
-
-async def claim_pending(
-    db: Database, broadcast_id: int, now_ts: float, limit: int
-) -> list[Claimed]:
-    """Up to `limit` recipients due now, marked 'sending' so that nobody else takes them."""
-    async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "SELECT client_id, attempts FROM broadcast_recipients"
-            " WHERE broadcast_id = ? AND status = 'pending' AND not_before <= ?"
-            " ORDER BY client_id LIMIT ?",
-            (broadcast_id, now_ts, limit),
-        )
-        rows = await cursor.fetchall()
-        await conn.executemany(
-            "UPDATE broadcast_recipients SET status = 'sending'"
-            " WHERE broadcast_id = ? AND client_id = ?",
-            [(broadcast_id, row["client_id"]) for row in rows],
-        )
-    return [Claimed(row["client_id"], row["attempts"]) for row in rows]
-
-
-async def mark_recipient(
-    db: Database,
-    broadcast_id: int,
-    client_id: int,
-    status: str,
-    now: datetime,
-    error: str | None = None,
-) -> None:
-    """The final outcome for one recipient ('sent', 'blocked' or 'failed'), in its own commit."""
-    await db.execute(
-        "UPDATE broadcast_recipients SET status = ?, done_at = ?, attempts = attempts + 1,"
-        " last_error = ? WHERE broadcast_id = ? AND client_id = ?",
-        (status, now.isoformat(), None if error is None else error[:500], broadcast_id, client_id),
-    )
-
-
-async def retry_recipient(
-    db: Database, broadcast_id: int, client_id: int, not_before: float, error: str
-) -> None:
-    """A timeout or 5xx: pending again, not before `not_before` (unix seconds)."""
-    await db.execute(
-        "UPDATE broadcast_recipients SET status = 'pending', not_before = ?,"
-        " attempts = attempts + 1, last_error = ? WHERE broadcast_id = ? AND client_id = ?",
-        (not_before, error[:500], broadcast_id, client_id),
-    )
-
-
-async def next_retry_at(db: Database, broadcast_id: int) -> float | None:
-    """When the earliest recipient waiting for a retry is due; None when none is pending."""
-    row = await db.fetch_one(
-        "SELECT MIN(not_before) AS due FROM broadcast_recipients"
-        " WHERE broadcast_id = ? AND status = 'pending'",
-        (broadcast_id,),
-    )
-    return None if row is None or row["due"] is None else float(row["due"])
-
-
-async def tally(db: Database, broadcast_id: int) -> Tally:
-    rows = await db.fetch_all(
-        "SELECT status, COUNT(*) AS n FROM broadcast_recipients WHERE broadcast_id = ?"
-        " GROUP BY status",
-        (broadcast_id,),
-    )
-    return _to_tally({row["status"]: int(row["n"]) for row in rows})
-
-
-async def recent_broadcasts(db: Database, limit: int = 10) -> list[tuple[Broadcast, Tally]]:
+async def recent_broadcasts(store: Store, limit: int = 10) -> list[tuple[Broadcast, Tally]]:
     """The latest broadcasts, newest first, each with its tally."""
-    rows = await db.fetch_all(
+    rows = await store.fetch_all(
         f"SELECT {_BROADCAST_COLUMNS} FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,)
     )
     result = []
     for row in rows:
         broadcast = _to_broadcast(row)
-        result.append((broadcast, await tally(db, broadcast.id)))
+        result.append((broadcast, await tally(store, broadcast.id)))
     return result
 
 
-def _to_tally(counts: dict[str, int]) -> Tally:
-    return Tally(
-        sent=counts.get(SENT, 0),
-        blocked=counts.get(BLOCKED, 0),
-        failed=counts.get(FAILED, 0),
-        waiting=counts.get("pending", 0) + counts.get("sending", 0),
-    )
-
-
 def _moment(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+    return None if value is None else unstamp(value)
 
 
 def _to_broadcast(row: aiosqlite.Row) -> Broadcast:

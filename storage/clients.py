@@ -7,7 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Store, stamp
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Client:
 
 
 async def upsert_client(
-    db: Database,
+    db: Store,
     user_id: int,
     first_name: str,
     last_name: str | None,
@@ -36,7 +36,7 @@ async def upsert_client(
     now: datetime,
 ) -> None:
     """Record the client (again): a message from them also means they no longer block us."""
-    stamp = now.isoformat()
+    moment = stamp(now)
     await db.execute(
         "INSERT INTO clients (user_id, first_name, last_name, username, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?)"
@@ -45,7 +45,7 @@ async def upsert_client(
         " updated_at = excluded.updated_at"
         " WHERE first_name IS NOT excluded.first_name OR last_name IS NOT excluded.last_name"
         " OR username IS NOT excluded.username OR active = 0",
-        (user_id, first_name, last_name, username, stamp, stamp),
+        (user_id, first_name, last_name, username, moment, moment),
     )
 
 
@@ -55,7 +55,7 @@ CLIENT_COLUMNS = (
 )
 
 
-async def get_client(db: Database, user_id: int) -> Client | None:
+async def get_client(db: Store, user_id: int) -> Client | None:
     row = await db.fetch_one(
         f"SELECT {CLIENT_COLUMNS} FROM clients WHERE user_id = ?",
         (user_id,),
@@ -77,50 +77,50 @@ def row_to_client(row: aiosqlite.Row) -> Client:
     )
 
 
-async def reactivate(db: Database, user_id: int, now: datetime) -> bool:
+async def reactivate(db: Store, user_id: int, now: datetime) -> bool:
     """A client marked inactive (403) writes again; True when they were inactive."""
     changed = await db.execute(
         "UPDATE clients SET active = 1, updated_at = ? WHERE user_id = ? AND active = 0",
-        (now.isoformat(), user_id),
+        (stamp(now), user_id),
     )
     return changed == 1
 
 
-async def mark_inactive(db: Database, user_id: int, now: datetime) -> None:
+async def mark_inactive(db: Store, user_id: int, now: datetime) -> None:
     """The client blocked the bot (Telegram answered 403)."""
     await db.execute(
         "UPDATE clients SET active = 0, updated_at = ? WHERE user_id = ?",
-        (now.isoformat(), user_id),
+        (stamp(now), user_id),
     )
 
 
 async def advance_registration(
-    db: Database, user_id: int, from_step: int, to_step: int, now: datetime
+    db: Store, user_id: int, from_step: int, to_step: int, now: datetime
 ) -> bool:
     """Move registration progress on, only from `from_step` (a double press changes nothing)."""
     changed = await db.execute(
         "UPDATE clients SET registration_step = ?, updated_at = ?"
         " WHERE user_id = ? AND registration_step = ?",
-        (to_step, now.isoformat(), user_id, from_step),
+        (to_step, stamp(now), user_id, from_step),
     )
     return changed == 1
 
 
 async def set_company(
-    db: Database, user_id: int, name: str, enterprise_number: str | None, now: datetime
+    db: Store, user_id: int, name: str, enterprise_number: str | None, now: datetime
 ) -> None:
     """The company's name and (compact, checked) enterprise number; None keeps a known one."""
     await db.execute(
         "UPDATE clients SET company_name = ?,"
         " enterprise_number = COALESCE(?, enterprise_number), updated_at = ?"
         " WHERE user_id = ?",
-        (name, enterprise_number, now.isoformat(), user_id),
+        (name, enterprise_number, stamp(now), user_id),
     )
 
 
-async def set_company_size(db: Database, user_id: int, size: str, now: datetime) -> None:
+async def set_company_size(db: Store, user_id: int, size: str, now: datetime) -> None:
     """The company size ('klein' or 'middelgroot'), reused for later applications."""
     await db.execute(
         "UPDATE clients SET company_size = ?, updated_at = ? WHERE user_id = ?",
-        (size, now.isoformat(), user_id),
+        (size, stamp(now), user_id),
     )

@@ -11,7 +11,7 @@ from typing import Literal
 import aiosqlite
 
 from bot.domain.progress import Dossier, Step
-from storage.db import Database
+from storage.db import Store, stamp
 
 DOSSIER_COLUMNS = (
     "id, client_id, service, theme, title, company_size, amount_cents, start_date, "
@@ -35,8 +35,8 @@ class NewDossier:
     amount: Decimal | None = None
 
 
-async def create_dossier(db: Database, new: NewDossier, now: datetime) -> int:
-    stamp = now.isoformat()
+async def create_dossier(db: Store, new: NewDossier, now: datetime) -> int:
+    moment = stamp(now)
     return await db.insert(
         "INSERT INTO dossiers (client_id, service, theme, title, company_size, amount_cents,"
         " start_date, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -48,18 +48,18 @@ async def create_dossier(db: Database, new: NewDossier, now: datetime) -> int:
             new.company_size,
             _to_cents(new.amount),
             new.start_date.isoformat(),
-            stamp,
-            stamp,
+            moment,
+            moment,
         ),
     )
 
 
-async def get_dossier(db: Database, dossier_id: int) -> Dossier | None:
+async def get_dossier(db: Store, dossier_id: int) -> Dossier | None:
     row = await db.fetch_one(f"SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE id = ?", (dossier_id,))
     return None if row is None else row_to_dossier(row)
 
 
-async def get_client_dossier(db: Database, client_id: int, dossier_id: int) -> Dossier | None:
+async def get_client_dossier(db: Store, client_id: int, dossier_id: int) -> Dossier | None:
     """A dossier only if it belongs to this client (callback data can be forged)."""
     row = await db.fetch_one(
         f"SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE id = ? AND client_id = ?",
@@ -68,7 +68,7 @@ async def get_client_dossier(db: Database, client_id: int, dossier_id: int) -> D
     return None if row is None else row_to_dossier(row)
 
 
-async def list_open_dossiers(db: Database, client_id: int) -> list[Dossier]:
+async def list_open_dossiers(db: Store, client_id: int) -> list[Dossier]:
     rows = await db.fetch_all(
         f"SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE client_id = ? AND closed = 0"
         " ORDER BY start_date, id",
@@ -78,7 +78,7 @@ async def list_open_dossiers(db: Database, client_id: int) -> list[Dossier]:
 
 
 async def record_step(
-    db: Database,
+    db: Store,
     dossier_id: int,
     step: Step,
     on: date,
@@ -89,7 +89,7 @@ async def record_step(
     """Set a step's date once; False when it was already recorded (e.g. by staff first)."""
     column = f"{Step(step).value}_on"  # Step values are a fixed whitelist of column names
     extra = ", confirmed_by = ?" if step is Step.CONFIRMED else ""
-    params: list[object] = [on.isoformat(), now.isoformat(), int(closes)]
+    params: list[object] = [on.isoformat(), stamp(now), int(closes)]
     if step is Step.CONFIRMED:
         params.append(by)
     params.append(dossier_id)
@@ -102,13 +102,13 @@ async def record_step(
 
 
 async def change_date(
-    db: Database, dossier_id: int, field: DateField, day: date, now: datetime
+    db: Store, dossier_id: int, field: DateField, day: date, now: datetime
 ) -> None:
     """Correct the start date or a recorded step date (the deadlines follow from it)."""
     column = "start_date" if field == "start" else f"{Step(field).value}_on"
     await db.execute(
         f"UPDATE dossiers SET {column} = ?, updated_at = ? WHERE id = ?",
-        (day.isoformat(), now.isoformat(), dossier_id),
+        (day.isoformat(), stamp(now), dossier_id),
     )
 
 

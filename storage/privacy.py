@@ -17,11 +17,14 @@ from typing import Any, Final
 
 import aiosqlite
 
-from storage.db import Database
+from storage.db import Store, atomic
 
 # Columns that hold a Telegram user id (a private chat's id is the user's id).
 PERSON_COLUMNS: Final = frozenset({"user_id", "client_id", "chat_id"})
 DOSSIER_COLUMN: Final = "dossier_id"
+# Messages on their way in or out: erased with the client, but not "data kept about" them
+# (an update's content goes once it is handled, a message's once it is delivered).
+TRANSIENT_TABLES: Final = frozenset({"inbox", "outbox"})
 # The client's own rows; erased last, in this order, since other rows may refer to them.
 _PARENTS: Final = ("dossiers", "clients")
 # Foreign-key actions that already remove the link when the parent row goes.
@@ -43,20 +46,27 @@ class _Match:
         return f"{_quote(self.column)} IN ({marks})"
 
 
-async def export_client_data(db: Database, user_id: int) -> dict[str, list[Row]]:
-    """Every row about the client, per table (tables without such rows are left out)."""
+async def export_client_data(store: Store, user_id: int) -> dict[str, list[Row]]:
+    """Every row about the client, per table (tables without such rows are left out;
+    messages still on their way are not data kept about them)."""
     found: dict[str, list[Row]] = {}
-    async with db.transaction() as conn:
+    async with atomic(store) as tx:
+        conn = tx.conn
         for table, matches in _by_table(await _matches(conn, user_id)).items():
+            if table in TRANSIENT_TABLES:
+                continue
             where, params = _where(matches)
             cursor = await conn.execute(f"SELECT * FROM {_quote(table)} WHERE {where}", params)
-            rows = [dict(zip(row.keys(), row, strict=True)) for row in await cursor.fetchall()]
+            rows = [
+                {key: _exportable(value) for key, value in zip(row.keys(), row, strict=True)}
+                for row in await cursor.fetchall()
+            ]
             if rows:
                 found[table] = rows
     return found
 
 
-async def forget_client(db: Database, user_id: int) -> dict[str, int]:
+async def forget_client(store: Store, user_id: int) -> dict[str, int]:
     """Delete every row about the client in one transaction; rows deleted per table.
 
     Counts only the rows deleted directly (not those that foreign keys cascade to). A
@@ -64,7 +74,8 @@ async def forget_client(db: Database, user_id: int) -> dict[str, int]:
     rather than leave half of the client behind.
     """
     deleted: dict[str, int] = {}
-    async with db.transaction() as conn:
+    async with atomic(store) as tx:
+        conn = tx.conn
         matches = [m for m in await _matches(conn, user_id) if not m.left_to_foreign_key]
         order = {name: index for index, name in enumerate(_PARENTS, start=1)}
         by_table = _by_table(matches)
@@ -104,6 +115,13 @@ async def _matches(conn: aiosqlite.Connection, user_id: int) -> list[_Match]:
                 continue
             found.append(_Match(table, column, values, column.lower() in self_cleaning))
     return found
+
+
+def _exportable(value: Any) -> Any:
+    """Column values as JSON can hold them: a file (BLOB) is described, not embedded."""
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
 
 
 def _by_table(matches: list[_Match]) -> dict[str, list[_Match]]:

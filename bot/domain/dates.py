@@ -1,28 +1,46 @@
 """Reading dates the way Flemish users type them, and showing them the Dutch way.
 
-`parse_date` never raises: whatever a user sends, the answer is a date or a reason to ask
-again. Years may be left out; the year then puts the date closest to "today".
+`parse_date` never raises: whatever a user sends, the answer is a date between `MIN_DATE`
+and `MAX_DATE` or a reason to ask again. Years may be left out; the year then puts the date
+closest to "today".
+
+The reading is python-dateutil's, taught Dutch month and weekday names (`DutchParserInfo`).
+dateutil is generous by design: it fills what is missing from a default, reads times of
+day, and swaps day and month when the day-first reading does not fit ("3/13/2026" becomes
+13 March, "2026-12-03" with `dayfirst` becomes 12 March). A bot that echoes a wrong date is
+worse than one that asks again, so this module keeps what dateutil cannot know:
+
+- the shapes users write (`_ISO`, `_NUMERIC`, `_WRITTEN`, an optional weekday in front);
+  anything else is "unreadable" before dateutil sees it, so no time, no lone month or year;
+- a check that dateutil read day, month and year from where the user typed them;
+- the relative words ("morgen"), two-digit years (this century), the missing-year rule
+  and the range `MIN_DATE`..`MAX_DATE`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
+from dateutil import parser as dateutil_parser
 
 BRUSSELS: Final = ZoneInfo("Europe/Brussels")
 LOCALE: Final = "nl_BE"
 MAX_INPUT_LENGTH: Final = 100
+# Anything outside these is a typo ("31/12/9999", "1/1/1999"), not a subsidy date.
+MIN_DATE: Final = date(2000, 1, 1)
+MAX_DATE: Final = date(2100, 12, 31)
 
 
 @dataclass(frozen=True)
 class DateRejected:
-    """Why a text is not a date: "empty", "unreadable", "impossible" or "too_long"."""
+    """Why a text is not a date: "empty", "unreadable", "impossible", "too_long" or
+    "out_of_range" (a real date, but before `MIN_DATE` or after `MAX_DATE`)."""
 
     reason: str
 
@@ -31,55 +49,60 @@ EMPTY: Final = DateRejected("empty")
 UNREADABLE: Final = DateRejected("unreadable")
 IMPOSSIBLE: Final = DateRejected("impossible")
 TOO_LONG: Final = DateRejected("too_long")
-
-# Parsing tables (data, not prose): every spelling users write, mapped to a number.
-MONTHS: Final[dict[str, int]] = {
-    "januari": 1,
-    "jan": 1,
-    "februari": 2,
-    "feb": 2,
-    "febr": 2,
-    "maart": 3,
-    "mrt": 3,
-    "maa": 3,
-    "april": 4,
-    "apr": 4,
-    "mei": 5,
-    "juni": 6,
-    "jun": 6,
-    "juli": 7,
-    "jul": 7,
-    "augustus": 8,
-    "aug": 8,
-    "september": 9,
-    "sep": 9,
-    "sept": 9,
-    "oktober": 10,
-    "okt": 10,
-    "november": 11,
-    "nov": 11,
-    "december": 12,
-    "dec": 12,
-}
-
-WEEKDAYS: Final = frozenset(
-    {
-        "maandag",
-        "dinsdag",
-        "woensdag",
-        "donderdag",
-        "vrijdag",
-        "zaterdag",
-        "zondag",
-        "ma",
-        "di",
-        "wo",
-        "do",
-        "vr",
-        "za",
-        "zo",
-    }
+OUT_OF_RANGE: Final = DateRejected("out_of_range")
+REASONS: Final = frozenset(
+    rejected.reason for rejected in (EMPTY, UNREADABLE, IMPOSSIBLE, TOO_LONG, OUT_OF_RANGE)
 )
+
+
+class DutchParserInfo(dateutil_parser.parserinfo):
+    """dateutil's vocabulary in Dutch: every spelling users write (data, not prose).
+
+    Times of day, am/pm and time zones are left out on purpose: a date is all we ask for.
+    """
+
+    JUMP: Final = (" ", ".", ",", "-", "/")
+    WEEKDAYS: Final = (
+        ("ma", "maandag"),
+        ("di", "dinsdag"),
+        ("wo", "woensdag"),
+        ("do", "donderdag"),
+        ("vr", "vrijdag"),
+        ("za", "zaterdag"),
+        ("zo", "zondag"),
+    )
+    MONTHS: Final = (
+        ("jan", "januari"),
+        ("feb", "febr", "februari"),
+        ("mrt", "maa", "maart"),
+        ("apr", "april"),
+        ("mei",),
+        ("jun", "juni"),
+        ("jul", "juli"),
+        ("aug", "augustus"),
+        ("sep", "sept", "september"),
+        ("okt", "oktober"),
+        ("nov", "november"),
+        ("dec", "december"),
+    )
+    HMS: Final = ()
+    AMPM: Final = ()
+    UTCZONE: Final = ()
+    PERTAIN: Final = ()
+
+    def convertyear(self, year: int, century_specified: bool = False) -> int:
+        """Two-digit years are this century: nobody files a subsidy for 1926.
+
+        (dateutil's own rule depends on the machine's clock: within 50 years of "now".)
+        """
+        return 2000 + year if year < 100 and not century_specified else year
+
+
+_INFO: Final = DutchParserInfo(dayfirst=True)
+_PARSER: Final = dateutil_parser.parser(_INFO)
+# Fills only what the shape lets the user leave out: the year. 2000 is a leap year, so a
+# year-less "29/2" reads; `_nearest` then picks the year.
+_DEFAULT: Final = datetime(2000, 1, 1, tzinfo=UTC)
 
 RELATIVE_DAYS: Final[dict[str, int]] = {
     "eergisteren": -2,
@@ -89,7 +112,9 @@ RELATIVE_DAYS: Final[dict[str, int]] = {
     "overmorgen": 2,
 }
 
-# ASCII digits only: str.isdigit/\d would also accept digits from other scripts.
+# The shapes accepted, on lowercased text with single spaces. ASCII digits only:
+# str.isdigit/\d (and dateutil) would also accept digits from other scripts.
+_WEEKDAY_PREFIX = re.compile(r"(?P<word>[a-z]+)\.?,?\s+(?P<rest>[0-9].*)")
 _ISO = re.compile(r"(?P<y>[0-9]{4})(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})")
 _NUMERIC = re.compile(
     r"(?P<d>[0-9]{1,2})(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?:(?P=sep)(?P<y>[0-9]{4}|[0-9]{2}))?"
@@ -97,7 +122,6 @@ _NUMERIC = re.compile(
 _WRITTEN = re.compile(
     r"(?P<d>[0-9]{1,2})\s+(?P<month>[a-z]+)\.?(?:,?\s+(?P<y>[0-9]{4}|[0-9]{2}))?"
 )
-_WEEKDAY_PREFIX = re.compile(r"(?P<word>[a-z]+)\.?,?\s+(?P<rest>[0-9].*)")
 
 
 def parse_date(text: str, today: date) -> date | DateRejected:
@@ -113,31 +137,74 @@ def parse_date(text: str, today: date) -> date | DateRejected:
         return EMPTY
     if cleaned in RELATIVE_DAYS:
         try:
-            return today + timedelta(days=RELATIVE_DAYS[cleaned])
-        except OverflowError:
-            return IMPOSSIBLE
-    prefixed = _WEEKDAY_PREFIX.fullmatch(cleaned)
-    if prefixed and prefixed["word"] in WEEKDAYS:
-        cleaned = prefixed["rest"]
-    return _parse_absolute(cleaned, today)
+            found: date | DateRejected = today + timedelta(days=RELATIVE_DAYS[cleaned])
+        except OverflowError:  # before date.min or after date.max: far outside the range
+            return OUT_OF_RANGE
+    else:
+        prefixed = _WEEKDAY_PREFIX.fullmatch(cleaned)
+        if prefixed and _INFO.weekday(prefixed["word"]) is not None:
+            cleaned = prefixed["rest"]
+        found = _parse_absolute(cleaned, today)
+    if isinstance(found, date) and not MIN_DATE <= found <= MAX_DATE:
+        return OUT_OF_RANGE
+    return found
 
 
 def _parse_absolute(cleaned: str, today: date) -> date | DateRejected:
-    if match := _ISO.fullmatch(cleaned):
-        return _build(int(match["y"]), int(match["m"]), int(match["d"]))
-    if match := _NUMERIC.fullmatch(cleaned):
-        month = int(match["m"])
-    elif (match := _WRITTEN.fullmatch(cleaned)) and match["month"] in MONTHS:
-        month = MONTHS[match["month"]]
-    else:
+    """A date in one of the accepted shapes (no weekday in front), read by dateutil."""
+    typed = _typed(cleaned)
+    if typed is None:
         return UNREADABLE
-    day = int(match["d"])
+    try:
+        # With dayfirst, dateutil reads year-first dates as year-day-month.
+        read = _PARSER.parse(
+            typed.text, default=_DEFAULT, dayfirst=not typed.year_first, yearfirst=typed.year_first
+        ).date()
+    except (ValueError, OverflowError):  # the shape is fine, so the calendar said no
+        return IMPOSSIBLE
+    # dateutil swaps fields to make an impossible date fit: "3/13/2026" as 13 March,
+    # "32/12/26" as 26 December 2032. What the user typed where is what counts.
+    read_year = None if typed.year is None else read.year  # None: filled from _DEFAULT
+    if (read.day, read.month, read_year) != (typed.day, typed.month, typed.year):
+        return IMPOSSIBLE
+    if typed.year is None:
+        return _nearest(read.day, read.month, today)
+    return read
+
+
+@dataclass(frozen=True)
+class _Typed:
+    """The fields as the shape says the user typed them, and the text for dateutil."""
+
+    day: int
+    month: int
+    year: int | None
+    text: str
+    year_first: bool
+
+
+def _typed(cleaned: str) -> _Typed | None:
+    """The fields of `cleaned` if it has one of the accepted shapes; None otherwise."""
+    text = cleaned
+    if match := _ISO.fullmatch(cleaned):
+        month: int | None = int(match["m"])
+    elif match := _NUMERIC.fullmatch(cleaned):
+        month = int(match["m"])
+        if match["sep"] == "." and match["y"] is None:
+            text = f"{match['d']}/{match['m']}"  # dateutil would read "3.12" as a number
+    elif match := _WRITTEN.fullmatch(cleaned):
+        month = _INFO.month(match["month"])
+    else:
+        return None
+    if month is None:
+        return None
     year_text = match["y"]
-    if year_text is None:
-        return _nearest(day, month, today)
-    # Two-digit years are this century: nobody files a subsidy for 1926.
-    year = 2000 + int(year_text) if len(year_text) == 2 else int(year_text)
-    return _build(year, month, day)
+    year = (
+        None
+        if year_text is None
+        else _INFO.convertyear(int(year_text), century_specified=len(year_text) == 4)
+    )
+    return _Typed(int(match["d"]), month, year, text, year_first=match.re is _ISO)
 
 
 def _build(year: int, month: int, day: int) -> date | DateRejected:

@@ -26,6 +26,9 @@ EMPTY: Final = AmountRejected("empty")
 UNREADABLE: Final = AmountRejected("unreadable")
 NEGATIVE: Final = AmountRejected("negative")
 TOO_LARGE: Final = AmountRejected("too_large")
+REASONS: Final = frozenset(
+    rejected.reason for rejected in (EMPTY, UNREADABLE, NEGATIVE, TOO_LARGE)
+)
 
 _SPACES = "\u00a0\u202f\u2009"  # no-break, narrow no-break and thin space (copied amounts)
 _CURRENCY = r"(?:€|eur|euro|euros)"

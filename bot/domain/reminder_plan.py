@@ -103,17 +103,12 @@ def choose_due(
     return send, skip
 
 
-def worth_retrying(reminder: DueReminder, now: datetime, tz: ZoneInfo) -> bool:
-    """A reminder that failed to arrive is tried again while it can still help.
+def retry_until(reminder: DueReminder) -> date:
+    """The last day on which a reminder that did not arrive yet is still worth delivering.
 
     Reminders help until the deadline; the "missed" notice (sent after it) for a week more.
     """
     until = reminder.deadline
     if reminder.offset_days == MISSED:
         until += timedelta(days=MISSED_NOTICE_RETRY_DAYS)
-    return now.astimezone(tz).date() <= until
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Back-off after a timeout or 5xx: 30 s, 1 min, 2 min … at most 30 min."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
+    return until

@@ -8,11 +8,20 @@ Usage::
         ...
         await alice.send("/start")
         [reply] = await alice.wait_for_messages(1)
+
+Modules: ``server`` (the server and the test-side API), ``users`` (fake users),
+``records`` (what tests inspect), ``dispatch``/``request``/``formatting`` (routing, parsing and
+checking requests), ``chats``, ``files``, ``profile``, ``updates``, ``webhook`` (the Bot API
+methods), ``faults`` (injected failures and flood limits), ``control`` (the JSON control API),
+``html`` (Telegram's HTML parse mode).
 """
 
+from bot.emulator.faults import FaultWindow
 from bot.emulator.html import HtmlError, parse_telegram_html, utf16_len
-from bot.emulator.server import ApiCall, ApiError, BotApiEmulator, EmulatorStats, StoredFile
-from bot.emulator.users import CallbackAnswer, FakeUser, SentMessage
+from bot.emulator.records import ApiCall, CallbackAnswer, EmulatorStats, SentMessage, StoredFile
+from bot.emulator.request import ApiError
+from bot.emulator.server import BotApiEmulator
+from bot.emulator.users import FakeUser
 
 __all__ = [
     "ApiCall",
@@ -21,6 +30,7 @@ __all__ = [
     "CallbackAnswer",
     "EmulatorStats",
     "FakeUser",
+    "FaultWindow",
     "HtmlError",
     "SentMessage",
     "StoredFile",

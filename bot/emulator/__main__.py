@@ -28,6 +28,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--global-rate-limit", type=float, default=None)
     parser.add_argument("--per-chat-rate-limit", type=float, default=None)
+    parser.add_argument(
+        "--per-chat-burst", type=int, default=1, help="sends a chat may make at once"
+    )
     parser.add_argument("--delay", type=float, default=0.0, help="latency per request (s)")
     return parser.parse_args(argv)
 
@@ -38,6 +41,7 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         global_rate_limit=args.global_rate_limit,
         per_chat_rate_limit=args.per_chat_rate_limit,
+        per_chat_burst=args.per_chat_burst,
         delay=args.delay,
     )
     for spec in args.user:

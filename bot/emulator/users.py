@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from bot.emulator.records import CallbackAnswer, SentMessage
 
 if TYPE_CHECKING:
     from bot.emulator.server import BotApiEmulator
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 __all__ = ["CallbackAnswer", "FakeUser", "SentMessage"]
 
 _COMMAND = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![A-Za-z0-9_@])")
+# What the Telegram app turns into "/start <payload>": t.me deep links to the bot.
+_START_LINK = re.compile(r"https://t\.me/([A-Za-z0-9_]{3,32})\?start=([A-Za-z0-9_-]{1,64})")
 
 # A 1x1 PNG, used as the default content of photos users send.
 _PNG = bytes.fromhex(
@@ -24,142 +26,6 @@ _PNG = bytes.fromhex(
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
 _OGG = b"OggS" + bytes(60)
-
-
-@dataclass
-class SentMessage:
-    """A message the bot sent (and possibly edited or deleted) in a private chat."""
-
-    message_id: int
-    chat_id: int
-    date: int
-    text: str
-    """Plain text after entity parsing (the caption for documents)."""
-    html: str | None
-    """The raw ``text``/``caption`` parameter exactly as the bot sent it."""
-    entities: list[dict[str, Any]] = field(default_factory=list)
-    reply_markup: dict[str, Any] | None = None
-    parse_mode: str | None = None
-    kind: str = "text"
-    """``"text"`` or ``"document"``."""
-    filename: str | None = None
-    document: bytes | None = field(default=None, repr=False)
-    mime_type: str | None = None
-    file_id: str | None = None
-    file_unique_id: str | None = None
-    link_preview_options: dict[str, Any] | None = None
-    reply_to_message_id: int | None = None
-    edited: int = 0
-    """How many times the message was edited (text, caption or markup)."""
-    edit_date: int | None = None
-    deleted: bool = False
-    history: list[str] = field(default_factory=list, repr=False)
-    """Earlier plain texts, oldest first (one entry per text/caption edit)."""
-    sender: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @property
-    def caption(self) -> str:
-        return self.text
-
-    @property
-    def has_inline_keyboard(self) -> bool:
-        return bool(self.reply_markup and "inline_keyboard" in self.reply_markup)
-
-    @property
-    def button_rows(self) -> list[list[str]]:
-        """Labels of the inline keyboard (or reply keyboard) buttons, row by row."""
-        markup = self.reply_markup or {}
-        rows = markup.get("inline_keyboard") or markup.get("keyboard") or []
-        return [
-            [button if isinstance(button, str) else str(button.get("text", "")) for button in row]
-            for row in rows
-        ]
-
-    @property
-    def buttons(self) -> list[str]:
-        """Button labels, flattened in reading order."""
-        return [label for row in self.button_rows for label in row]
-
-    @property
-    def inline_buttons(self) -> list[dict[str, Any]]:
-        """The inline keyboard's button objects, flattened in reading order."""
-        rows = (self.reply_markup or {}).get("inline_keyboard") or []
-        return [button for row in rows for button in row]
-
-    @property
-    def callback_data(self) -> dict[str, str]:
-        """Label -> callback_data of every callback button."""
-        return {
-            str(b["text"]): str(b["callback_data"])
-            for b in self.inline_buttons
-            if "callback_data" in b
-        }
-
-    def to_api(self) -> dict[str, Any]:
-        """The Bot API ``Message`` object for this message, as Telegram returns it."""
-        result: dict[str, Any] = {
-            "message_id": self.message_id,
-            "from": self.sender,
-            "chat": {"id": self.chat_id, "type": "private"},
-            "date": self.date,
-        }
-        text_key, entities_key = "text", "entities"
-        if self.kind == "document":
-            text_key, entities_key = "caption", "caption_entities"
-            result["document"] = {
-                "file_id": self.file_id,
-                "file_unique_id": self.file_unique_id,
-                "file_name": self.filename,
-                "mime_type": self.mime_type,
-                "file_size": len(self.document or b""),
-            }
-        if self.text:
-            result[text_key] = self.text
-        if self.entities:
-            result[entities_key] = copy.deepcopy(self.entities)
-        if self.has_inline_keyboard:
-            result["reply_markup"] = copy.deepcopy(self.reply_markup)
-        if self.edit_date is not None:
-            result["edit_date"] = self.edit_date
-        if self.link_preview_options and self.kind == "text":
-            result["link_preview_options"] = dict(self.link_preview_options)
-        return result
-
-    def to_json(self) -> dict[str, Any]:
-        """A flat description for the control API (``/_emulator/...``)."""
-        return {
-            "message_id": self.message_id,
-            "chat_id": self.chat_id,
-            "date": self.date,
-            "kind": self.kind,
-            "text": self.text,
-            "html": self.html,
-            "parse_mode": self.parse_mode,
-            "entities": self.entities,
-            "reply_markup": self.reply_markup,
-            "buttons": self.button_rows,
-            "callback_data": self.callback_data,
-            "filename": self.filename,
-            "mime_type": self.mime_type,
-            "file_size": None if self.document is None else len(self.document),
-            "edited": self.edited,
-            "deleted": self.deleted,
-            "reply_to_message_id": self.reply_to_message_id,
-        }
-
-
-@dataclass
-class CallbackAnswer:
-    """An ``answerCallbackQuery`` call the emulator accepted."""
-
-    query_id: str
-    user_id: int
-    data: str | None
-    message_id: int | None
-    text: str | None = None
-    show_alert: bool = False
-    url: str | None = None
-    cache_time: int = 0
 
 
 class FakeUser:
@@ -193,6 +59,34 @@ class FakeUser:
     @property
     def chat_id(self) -> int:
         return self.id
+
+    # -- kept up to date by the emulator ------------------------------------------------------
+
+    @property
+    def last_activity(self) -> float:
+        """Loop time of the last request or update concerning this chat."""
+        return self._last_activity
+
+    @property
+    def inflight(self) -> int:
+        """Bot API requests about this chat the emulator is handling right now."""
+        return self._inflight
+
+    def touch(self) -> None:
+        """Something happened in this chat now (``wait_until_idle`` waits for quiet)."""
+        self._last_activity = asyncio.get_running_loop().time()
+
+    def request_started(self) -> None:
+        self._inflight += 1
+        self.touch()
+
+    def request_finished(self) -> None:
+        self._inflight -= 1
+        self.touch()
+
+    def record_message(self, message: SentMessage) -> None:
+        """The bot sent ``message`` to this user."""
+        self._messages.append(message)
 
     # -- Bot API representations ----------------------------------------------------------
 
@@ -272,10 +166,33 @@ class FakeUser:
         payload: dict[str, Any] = {"text": text}
         if entities:
             payload["entities"] = entities
-        return await self._emu._user_message(self, payload)
+        return await self._emu.send_as_user(self, payload)
+
+    async def open_link(self, url: str) -> int:
+        """Open a deep link to the bot, as the Telegram app does; returns the message_id.
+
+        Only ``https://t.me/<bot_username>?start=<payload>`` is accepted (the username in
+        any case, the payload 1-64 of ``A-Z a-z 0-9 _ -``); the app then sends
+        ``/start <payload>`` with a ``bot_command`` entity over ``/start``. Anything else
+        raises ``AssertionError``: such a link would not start this bot.
+        """
+        match = _START_LINK.fullmatch(url)
+        if match is None:
+            raise AssertionError(
+                f"user {self.id}: {url!r} is not a deep link "
+                "https://t.me/<bot_username>?start=<payload> (payload: 1-64 of A-Za-z0-9_-)"
+            )
+        username, payload = match.groups()
+        if username.lower() != self._emu.bot_username.lower():
+            raise AssertionError(
+                f"user {self.id}: {url!r} links to @{username}, "
+                f"not to this bot @{self._emu.bot_username}"
+            )
+        entities = [{"type": "bot_command", "offset": 0, "length": len("/start")}]
+        return await self.send(f"/start {payload}", entities)
 
     async def send_sticker(self, emoji: str = "👍") -> int:
-        file = self._emu._store_file(b"RIFF" + bytes(40), "sticker.webp", "image/webp", "stickers")
+        file = self._emu.store_file(b"RIFF" + bytes(40), "sticker.webp", "image/webp", "stickers")
         sticker = {
             "file_id": file.file_id,
             "file_unique_id": file.file_unique_id,
@@ -287,10 +204,10 @@ class FakeUser:
             "emoji": emoji,
             "file_size": len(file.data),
         }
-        return await self._emu._user_message(self, {"sticker": sticker})
+        return await self._emu.send_as_user(self, {"sticker": sticker})
 
     async def send_photo(self, caption: str | None = None, data: bytes = _PNG) -> int:
-        file = self._emu._store_file(data, "photo.png", "image/png", "photos")
+        file = self._emu.store_file(data, "photo.png", "image/png", "photos")
         sizes = [
             {
                 "file_id": f"{file.file_id}{suffix}",
@@ -301,14 +218,14 @@ class FakeUser:
             }
             for suffix, width in (("s", 90), ("", 800))
         ]
-        self._emu._alias_file(f"{file.file_id}s", file)
+        self._emu.alias_file(f"{file.file_id}s", file)
         payload: dict[str, Any] = {"photo": sizes}
         if caption:
             payload["caption"] = caption
-        return await self._emu._user_message(self, payload)
+        return await self._emu.send_as_user(self, payload)
 
     async def send_voice(self, duration: int = 2, data: bytes = _OGG) -> int:
-        file = self._emu._store_file(data, "voice.ogg", "audio/ogg", "voice")
+        file = self._emu.store_file(data, "voice.ogg", "audio/ogg", "voice")
         voice = {
             "file_id": file.file_id,
             "file_unique_id": file.file_unique_id,
@@ -316,7 +233,7 @@ class FakeUser:
             "mime_type": "audio/ogg",
             "file_size": len(data),
         }
-        return await self._emu._user_message(self, {"voice": voice})
+        return await self._emu.send_as_user(self, {"voice": voice})
 
     async def send_document(
         self,
@@ -325,7 +242,7 @@ class FakeUser:
         mime_type: str = "application/octet-stream",
         caption: str | None = None,
     ) -> int:
-        file = self._emu._store_file(data, filename, mime_type, "documents")
+        file = self._emu.store_file(data, filename, mime_type, "documents")
         document = {
             "file_id": file.file_id,
             "file_unique_id": file.file_unique_id,
@@ -336,7 +253,7 @@ class FakeUser:
         payload: dict[str, Any] = {"document": document}
         if caption:
             payload["caption"] = caption
-        return await self._emu._user_message(self, payload)
+        return await self._emu.send_as_user(self, payload)
 
     async def press(self, button: str | int, message: SentMessage | None = None) -> str:
         """Press an inline button by exact label or flat index; returns the callback query id.
@@ -368,11 +285,13 @@ class FakeUser:
                 f"user {self.id}: button {chosen.get('text')!r} has no callback_data "
                 f"(it is {sorted(set(chosen) - {'text'})!r})"
             )
-        return await self._emu._press(self, message.message_id, str(chosen["callback_data"]))
+        return await self._emu.press_as_user(
+            self, message.message_id, str(chosen["callback_data"])
+        )
 
     async def press_data(self, message_id: int, data: str) -> str:
         """Send a callback query with arbitrary data for any (even stale or unknown) message."""
-        return await self._emu._press(self, message_id, data)
+        return await self._emu.press_as_user(self, message_id, data)
 
     # -- waiting for the bot --------------------------------------------------------------
 
@@ -440,7 +359,7 @@ class FakeUser:
         deadline = loop.time() + timeout
         while True:
             now = loop.time()
-            busy = self._inflight > 0 or self._emu._has_undelivered(self.id)
+            busy = self._inflight > 0 or self._emu.has_undelivered(self.id)
             idle_for = now - self._last_activity
             if not busy and idle_for >= quiet:
                 break

@@ -41,6 +41,7 @@ from bot.logs import configure_logging
 from bot.runner import BotRuntime
 from bot.sandbox.terminal import format_buttons, render_entities, render_html, wants_color
 from bot.texts import render
+from storage import inbox
 
 # A well-formed token the emulator accepts; it is no secret and works nowhere else.
 SANDBOX_TOKEN = "123456789:SANDBOX-local-emulator-no-telegram0"  # noqa: S105
@@ -166,7 +167,8 @@ def sandbox_settings(
     passed: Mapping[str, str] | None = None,
 ) -> Settings:
     """The bot's settings in the sandbox: the emulator as Telegram, the sandbox database."""
-    values = dict(passed or {})
+    # The emulator is not Telegram: no per-chat pacing to wait for in the terminal.
+    values = {"CHAT_RATE": "30", "CHAT_BURST": "100", **(passed or {})}
     values.update(
         TELEGRAM_BOT_TOKEN=SANDBOX_TOKEN,
         TELEGRAM_API_BASE_URL=emulator.base_url,
@@ -332,6 +334,9 @@ class SandboxSession:
                 int(row["user_id"]), row["first_name"], row["username"], last_name=row["last_name"]
             )
         self._user = self._client(self.options.user_id)
+        # This emulator numbers its updates from 1 again: the handled ones of an earlier
+        # sandbox must not look like repeats.
+        await inbox.prune(runtime.db, runtime.services.clock.now() + timedelta(days=1))
         await runtime.start()
 
     async def _chat(self, reader: Lines) -> None:
@@ -425,7 +430,7 @@ class SandboxSession:
         clock.advance(shift)
         self._say_time("sandbox/time_travelled", shift)
         runtime.services.reminders_wakeup.set()  # the scheduler's own loop looks too
-        await runtime.scheduler.run_once()
+        await runtime.pass_reminders()
         await self._settle(list(self.emulator.users.values()))
 
     def switch(self, argument: str) -> None:
@@ -444,6 +449,8 @@ class SandboxSession:
 
     async def _settle(self, users: Sequence[FakeUser]) -> None:
         """Wait until the bot is done in these chats, then print what it sent."""
+        with contextlib.suppress(TimeoutError):
+            await self.runtime.settle(SETTLE_TIMEOUT)
         await asyncio.gather(
             *(u.wait_until_idle(quiet=QUIET_SECONDS, timeout=SETTLE_TIMEOUT) for u in users),
             return_exceptions=True,  # a slow answer is still printed when it comes

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from bot.domain.dates import (
     BRUSSELS,
+    MAX_DATE,
+    MIN_DATE,
     DateRejected,
     format_date_nl,
     format_number_nl,
@@ -17,6 +19,12 @@ from bot.domain.dates import (
 )
 
 TODAY = date(2026, 11, 28)
+OUT_OF_RANGE = DateRejected("out_of_range")
+
+
+def in_range_or_rejected(d: date) -> date | DateRejected:
+    """What parsing a written `d` gives: `d` itself, or out_of_range outside 2000-2100."""
+    return d if MIN_DATE <= d <= MAX_DATE else OUT_OF_RANGE
 
 
 @pytest.mark.parametrize(
@@ -164,10 +172,30 @@ def test_leap_day_with_year() -> None:
 
 
 def test_edges_of_the_calendar_do_not_raise() -> None:
-    assert parse_date("morgen", date.max) == DateRejected("impossible")
-    assert parse_date("gisteren", date.min) == DateRejected("impossible")
-    assert parse_date("1/1", date.min) == date(1, 1, 1)
-    assert parse_date("31/12", date.max) == date.max
+    # Before MIN_DATE/MAX_DATE existed these were "impossible", "impossible", date(1, 1, 1)
+    # and date.max; now every one of them is outside the range.
+    assert parse_date("morgen", date.max) == OUT_OF_RANGE
+    assert parse_date("gisteren", date.min) == OUT_OF_RANGE
+    assert parse_date("1/1", date.min) == OUT_OF_RANGE
+    assert parse_date("31/12", date.max) == OUT_OF_RANGE
+
+
+def test_edges_of_the_range() -> None:
+    assert parse_date("1/1", MIN_DATE) == MIN_DATE
+    assert parse_date("31/12", MAX_DATE) == MAX_DATE
+    assert parse_date("vandaag", MIN_DATE) == MIN_DATE
+    assert parse_date("gisteren", MIN_DATE) == OUT_OF_RANGE
+    assert parse_date("morgen", MAX_DATE) == OUT_OF_RANGE
+    assert parse_date("morgen", MIN_DATE - timedelta(days=1)) == MIN_DATE
+    assert parse_date("31/12/9999", TODAY) == OUT_OF_RANGE
+    assert parse_date("1/1/1999", TODAY) == OUT_OF_RANGE
+    assert parse_date("0001-01-01", TODAY) == OUT_OF_RANGE
+    assert parse_date("1/1/2101", TODAY) == OUT_OF_RANGE
+    assert parse_date("31/12/1999", TODAY) == OUT_OF_RANGE
+    assert parse_date("1/1/2000", TODAY) == MIN_DATE
+    assert parse_date("31/12/2100", TODAY) == MAX_DATE
+    assert parse_date("30/12", date(2000, 1, 3)) == OUT_OF_RANGE  # the nearest is in 1999
+    assert parse_date("3/1", date(2100, 12, 30)) == OUT_OF_RANGE  # the nearest is in 2101
 
 
 @given(st.text())
@@ -175,7 +203,9 @@ def test_parse_date_never_raises(text: str) -> None:
     result = parse_date(text, TODAY)
     assert isinstance(result, date | DateRejected)
     if isinstance(result, DateRejected):
-        assert result.reason in {"empty", "unreadable", "impossible", "too_long"}
+        assert result.reason in {"empty", "unreadable", "impossible", "too_long", "out_of_range"}
+    else:
+        assert MIN_DATE <= result <= MAX_DATE
 
 
 @given(st.text(), st.dates())
@@ -185,9 +215,9 @@ def test_parse_date_never_raises_on_any_day(text: str, today: date) -> None:
 
 @given(st.dates(min_value=date(1000, 1, 1)), st.dates())
 def test_formatted_dates_round_trip(d: date, today: date) -> None:
-    assert parse_date(d.strftime("%d/%m/%Y"), today) == d
-    assert parse_date(d.isoformat(), today) == d
-    assert parse_date(f"{d.day}-{d.month}-{d.year}", today) == d
+    assert parse_date(d.strftime("%d/%m/%Y"), today) == in_range_or_rejected(d)
+    assert parse_date(d.isoformat(), today) == in_range_or_rejected(d)
+    assert parse_date(f"{d.day}-{d.month}-{d.year}", today) == in_range_or_rejected(d)
 
 
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31)))
@@ -199,7 +229,7 @@ def test_two_digit_years_are_this_century(d: date) -> None:
 def test_day_and_month_alone_stay_within_half_a_year(today: date) -> None:
     for offset in (-182, -30, -1, 0, 1, 30, 182):
         target = today + timedelta(days=offset)
-        assert parse_date(f"{target.day}/{target.month}", today) == target
+        assert parse_date(f"{target.day}/{target.month}", today) == in_range_or_rejected(target)
 
 
 def test_local_today_uses_brussels_time() -> None:
@@ -229,7 +259,7 @@ def test_format_date_nl() -> None:
 
 @given(st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)))
 def test_format_date_nl_parses_back(d: date) -> None:
-    assert parse_date(format_date_nl(d), TODAY) == d
+    assert parse_date(format_date_nl(d), TODAY) == in_range_or_rejected(d)
 
 
 def test_format_number_nl() -> None:

@@ -39,6 +39,11 @@ def make_settings(emulator: BotApiEmulator, db_path: Path, **extra: str) -> Sett
         "TELEGRAM_API_BASE_URL": emulator.base_url,
         "DATABASE_PATH": str(db_path),
         "STAFF_IDS": str(STAFF_ID),
+        # Tests press buttons far faster than people do; the per-chat limit has its own tests.
+        "CHAT_RATE": "30",
+        "CHAT_BURST": "100",
+        # Likewise for the flood guard (tests/e2e/test_faults.py checks it).
+        "FLOOD_LIMIT": "1000",
         **extra,
     }
     return load_settings(values, env_file=None)

@@ -28,6 +28,10 @@ class BotProcess:
                 "TELEGRAM_API_BASE_URL": emulator.base_url,
                 "DATABASE_PATH": str(workdir / "bot.sqlite3"),
                 "LOG_LEVEL": "DEBUG",
+                # As in conftest.make_settings: tests act faster than people.
+                "CHAT_RATE": "30",
+                "CHAT_BURST": "100",
+                "FLOOD_LIMIT": "1000",
                 **env,
             }
         )

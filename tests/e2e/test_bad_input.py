@@ -103,13 +103,22 @@ async def test_unknown_command_and_free_text(runtime: BotRuntime, client: FakeUs
     assert "/help" in sticker.text
 
 
-async def test_other_command_mid_flow_keeps_the_flow(
+async def test_another_command_mid_flow_does_what_it_says_and_keeps_the_answers(
     runtime: BotRuntime, client: FakeUser
 ) -> None:
     await _to_start_date(client)
-    [answer] = await say(client, "/termijnen")
-    assert "/annuleer" in answer.text
-    await _still_asks_for_a_date(client)
+    kept, answer = await say(client, "/termijnen", replies=2)
+    assert "zijn bewaard" in kept.text
+    assert "/aanvraag" in kept.text
+    assert "geen lopende dossiers" in answer.text
+    [free] = await say(client, "1/12/2026")  # no longer an answer: the flow waits
+    assert "/help" in free.text
+    [offer] = await say(client, "/aanvraag")
+    assert offer.buttons == ["▶️ Verder gaan", "🔄 Opnieuw beginnen"]
+    [ask_start] = await press(client, "▶️ Verder gaan")
+    assert "startdatum" in ask_start.text
+    [deadline] = await say(client, "1/12/2026")
+    assert "dinsdag 15 december 2026" in deadline.text
 
 
 async def test_help_alias(runtime: BotRuntime, client: FakeUser) -> None:

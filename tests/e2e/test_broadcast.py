@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from bot.clock import Clock
-from bot.delivery import RateLimiter
 from bot.emulator import BotApiEmulator, FakeUser
+from bot.limiter import Limiter
 from bot.runner import BotRuntime
 from storage.audit import recent_actions
 from storage.broadcasts import recent_broadcasts
@@ -34,7 +34,7 @@ async def test_sixty_clients_five_blocked_under_a_flood_limit(
     for user in blocked:
         user.block()
     emulator.global_rate_limit = 10  # the fake answers 429 above 10 messages per second
-    runtime.broadcaster.progress_interval = 0.5
+    runtime.monitor.progress_interval = 0.5
 
     preview, progress = await start_broadcast(staff, TEXT, entities=BOLD_AND_LINK)
     assert preview.html == (
@@ -44,7 +44,7 @@ async def test_sixty_clients_five_blocked_under_a_flood_limit(
     assert preview.buttons == []  # Versturen / Annuleren went with the press
     assert "0 / 60 verzonden" in progress.text
     async with asyncio.timeout(30):
-        await runtime.broadcaster.wait_until_done()
+        await runtime.settle()
 
     counts = received(users, TEXT)
     assert {uid: n for uid, n in counts.items() if n != 1} == {u.id: 0 for u in blocked}
@@ -94,7 +94,7 @@ async def test_audiences_are_counted_and_only_the_chosen_one_gets_it(
     assert preview.buttons == ["Versturen", "Annuleren"]
     await press(staff, "Versturen")
     async with asyncio.timeout(10):
-        await runtime.broadcaster.wait_until_done()
+        await runtime.settle()
     assert received([soon, later, no_dossier, gone], "Uw termijn nadert") == {
         soon.id: 1,
         later.id: 0,
@@ -130,7 +130,6 @@ async def test_timeouts_and_server_errors_are_retried_and_rejections_reported(
     runtime: BotRuntime, staff: FakeUser, emulator: BotApiEmulator, clock: Clock
 ) -> None:
     users = await seed_clients(runtime.db, emulator, clock, range(4201, 4211))
-    runtime.broadcaster.retry_base = 0.05
     emulator.fail_next("sendMessage", 502, count=2, chat_id=users[0].id)
     emulator.fail_next("sendMessage", 504, count=1, chat_id=users[1].id)
     emulator.fail_next(
@@ -138,7 +137,7 @@ async def test_timeouts_and_server_errors_are_retried_and_rejections_reported(
     )
     _, progress = await start_broadcast(staff, "Nieuws")
     async with asyncio.timeout(10):
-        await runtime.broadcaster.wait_until_done()
+        await runtime.settle()
     counts = received(users, "Nieuws")
     assert counts == {user.id: 0 if user is users[2] else 1 for user in users}
     report = emulator.find_message(staff.id, progress.message_id)
@@ -150,12 +149,12 @@ async def test_a_second_broadcast_waits_for_the_first(
     runtime: BotRuntime, staff: FakeUser, emulator: BotApiEmulator, clock: Clock
 ) -> None:
     users = await seed_clients(runtime.db, emulator, clock, range(4301, 4305))
-    runtime.services.limiter = RateLimiter(8, burst=1)  # the first one takes half a second
+    runtime.sender.limiter = Limiter(2, chat_rate=30, chat_burst=100)  # the first takes 2 s
     await start_broadcast(staff, "Eerste bericht")
     _, second = await start_broadcast(staff, "Tweede bericht")
     assert "In de wachtrij" in second.text
     async with asyncio.timeout(15):
-        await runtime.broadcaster.wait_until_done()
+        await runtime.settle()
     for user in users:
         assert [m.text for m in user.messages] == ["Eerste bericht", "Tweede bericht"]
     report = emulator.find_message(staff.id, second.message_id)

@@ -40,8 +40,8 @@ async def test_crash_in_the_middle_then_restart_sends_the_rest_once(
     _, progress = await start_broadcast(staff, TEXT)
     await wait_for(emulator, lambda: sum(received(users, TEXT).values()) >= 25)
 
-    # The crash: the sender dies mid-send; nothing marks what was claimed or in flight.
-    runtime.background_tasks["broadcasts"].cancel()
+    # The crash: the sender dies mid-send; nothing marks what was in flight.
+    runtime.tasks["sender"].cancel()
     await runtime.stop()
     got_before = sum(received(users, TEXT).values())
     assert got_before < len(users)
@@ -53,7 +53,7 @@ async def test_crash_in_the_middle_then_restart_sends_the_rest_once(
     await restarted.start()
     try:
         async with asyncio.timeout(15):
-            await restarted.broadcaster.wait_until_done()
+            await restarted.settle()
     finally:
         await restarted.stop()
     _assert_once_each(users)

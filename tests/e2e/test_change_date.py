@@ -11,7 +11,7 @@ from tests.e2e.conftest import BRUSSELS, create_dossier, press, say
 
 async def _pass_at(runtime: BotRuntime, user: FakeUser, moment: datetime) -> list:
     runtime.services.clock.travel_to(moment)
-    await runtime.scheduler.run_once()
+    await runtime.pass_reminders()
     return await user.wait_until_idle()
 
 

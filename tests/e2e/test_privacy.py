@@ -42,6 +42,21 @@ def _tables_mentioning(db_path: Path, user_id: int) -> dict[str, int]:
     return found
 
 
+def _lasting(tables: dict[str, int]) -> dict[str, int]:
+    """Without the outbox: delivery records of messages, gone after a few days."""
+    return {table: count for table, count in tables.items() if table != "outbox"}
+
+
+def _contents_of_outbox(db_path: Path, chat_id: int) -> set[str]:
+    with sqlite3.connect(db_path) as conn:
+        return {
+            payload
+            for (payload,) in conn.execute(
+                "SELECT payload FROM outbox WHERE chat_id = ?", (chat_id,)
+            )
+        }
+
+
 async def _build_up_a_history(client: FakeUser) -> None:
     """A client with a bit of everything: profile, company, dossier, reminders, a draft."""
     await say(client, "/start")
@@ -73,23 +88,33 @@ async def test_vergeetmij_leaves_no_row_with_the_users_id(
     await say(other, "/registratie")
     await _build_up_a_history(client)
 
-    [confirm] = await say(client, "/vergeetmij")  # mid-calculation: still honoured
+    kept, confirm = await say(client, "/vergeetmij", replies=2)  # mid-calculation: honoured
+    assert "zijn bewaard" in kept.text  # the calculation waits (until erased with the rest)
     assert "Al uw gegevens wissen?" in confirm.text
     assert confirm.buttons == ["Ja, wis al mijn gegevens", "Nee, niets wissen"]
     before = _tables_mentioning(settings.database_path, CLIENT_ID)
-    assert {"clients", "dossiers", "reminders", "conversations", "user_data"} <= set(before)
+    assert {"clients", "dossiers", "reminders", "flows"} <= set(before)
 
     [unclear] = await say(client, "ja hoor")
     assert "Kies een van de knoppen" in unclear.text
     [forgotten] = await press(client, "Ja, wis al mijn gegevens")
     assert "Al uw gegevens zijn gewist" in forgotten.text
+    await runtime.sender.wait_until_idle()
+    # Only the delivery record of that last message, without its content.
+    assert _tables_mentioning(settings.database_path, CLIENT_ID) == {"outbox": 1}
+    assert _contents_of_outbox(settings.database_path, CLIENT_ID) == {"{}"}
+    assert _lasting(_tables_mentioning(settings.database_path, OTHER_ID)) == {"clients": 1}
 
-    # The calculation that was under way is gone from memory too: "1000" is just text now.
-    [free_text] = await say(client, "1000")
+    # Old buttons recreate nothing; typing is a new message (kept only until answered).
+    await client.press("Ja, wis al mijn gegevens", confirm)
+    [old_button] = await client.wait_for_messages()
+    assert "Typ /start" in old_button.text
+    [free_text] = await say(client, "1000")  # the calculation is gone: just text now
     assert "/help" in free_text.text
-    await runtime.stop()  # the last persistence flush must not bring anything back
-    assert _tables_mentioning(settings.database_path, CLIENT_ID) == {}
-    assert _tables_mentioning(settings.database_path, OTHER_ID) == {"clients": 1}
+    await runtime.stop()
+    left = _tables_mentioning(settings.database_path, CLIENT_ID)
+    assert set(left) <= {"outbox"}, left  # delivery records, without their content
+    assert _contents_of_outbox(settings.database_path, CLIENT_ID) == {"{}"}
 
     # After a restart, /start meets a new client.
     restarted = BotRuntime(settings, clock)
@@ -109,10 +134,13 @@ async def test_vergeetmij_can_be_declined(
     runtime: BotRuntime, client: FakeUser, settings: Settings
 ) -> None:
     await _build_up_a_history(client)
-    await say(client, "/vergeetmij")
+    await say(client, "/vergeetmij", replies=2)
     [kept] = await press(client, "Nee, niets wissen")
     assert "niets gewist" in kept.text
     # The calculation that was open goes on where it was.
+    await say(client, "/berekenen")
+    [ask_service] = await press(client, "▶️ Verder gaan")
+    assert ask_service.buttons == ["Opleiding", "Advies"]
     [ask_theme] = await press(client, "Opleiding")
     assert ask_theme.buttons == ["Algemeen", "Cybersecurity", "Energie-efficiëntie"]
     await say(client, "/annuleer")

@@ -180,14 +180,18 @@ async def test_between_steps_the_client_is_free_and_old_buttons_change_nothing(
     assert "Stap 3 van 6" in step3.text
 
 
-async def test_mid_question_stays_until_a_company_name_is_given(
+async def test_the_company_question_waits_for_a_name_and_comes_back_after_a_command(
     runtime: BotRuntime, client: FakeUser
 ) -> None:
     await _to_step(client, 4)
     await press(client, DONE)
     [too_long] = await say(client, "x" * 500)
     assert "te lang" in too_long.text
-    [other_command] = await say(client, "/termijnen")
-    assert "/annuleer" in other_command.text
+    [other_command] = await say(client, "/termijnen")  # does what it says
+    assert "geen lopende dossiers" in other_command.text
+    [step4] = await say(client, "/registratie")  # progress kept: step 4 again
+    assert "Stap 4 van 6" in step4.text
+    [ask_name] = await press(client, DONE)
+    assert "naam" in ask_name.text
     [ask_number] = await say(client, "Kort bv")
     assert "ondernemingsnummer" in ask_number.text

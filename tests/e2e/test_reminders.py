@@ -12,7 +12,6 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.runner import BotRuntime
-from storage.reminders import claim_due
 from tests.e2e.conftest import BRUSSELS, create_dossier, press, say
 
 # A dossier started on 1 December 2026 must be filed by Tuesday 15 December 2026.
@@ -32,7 +31,7 @@ def _brussels(y: int, m: int, d: int, h: int, minute: int = 1) -> datetime:
 async def _at(runtime: BotRuntime, user: FakeUser, moment: datetime) -> list:
     """Travel to `moment`, run a scheduler pass, and return what the user received."""
     runtime.services.clock.travel_to(moment)
-    await runtime.scheduler.run_once()
+    await runtime.pass_reminders()
     return await user.wait_until_idle()
 
 
@@ -55,7 +54,7 @@ async def test_missed_deadline_gets_one_honest_message_then_silence(
 ) -> None:
     await create_dossier(client, "Vergeten", "1/12/2026")
     runtime.services.clock.travel_to(MISSED.replace(hour=8))
-    await runtime.scheduler.run_once()  # the reminders before are skipped after "downtime"
+    await runtime.pass_reminders()  # the reminders before are skipped after "downtime"
     await client.wait_until_idle()
     [missed] = await _at(runtime, client, MISSED.replace(minute=5))
     assert "Termijn verstreken: Vergeten" in missed.text
@@ -77,7 +76,7 @@ async def test_restart_at_the_same_moment_sends_nothing_again(
     again = BotRuntime(settings, clock)
     await again.start()  # the scheduler passes at start-up
     try:
-        await again.scheduler.run_once()
+        await again.pass_reminders()
         assert await client.wait_until_idle() == []
     finally:
         await again.stop()
@@ -95,7 +94,7 @@ async def test_downtime_over_two_moments_sends_only_the_latest(
     again = BotRuntime(settings, clock)
     await again.start()
     try:
-        await again.scheduler.run_once()
+        await again.pass_reminders()
         [reminder] = await client.wait_until_idle()
         assert "Nog 2 dagen." in reminder.text  # the 3-day reminder, read on the 13th
         assert await _at(again, client, _brussels(2026, 12, 13, 15)) == []
@@ -135,7 +134,7 @@ async def test_staff_alert_one_day_before_with_client_name(
 ) -> None:
     await create_dossier(client, "Risico", "1/12/2026")
     runtime.services.clock.travel_to(MOMENTS[1].replace(minute=1))
-    await runtime.scheduler.run_once()
+    await runtime.pass_reminders()
     [alert] = await staff.wait_until_idle()
     assert "Dossier in gevaar" in alert.text
     assert "Risico" in alert.text
@@ -176,11 +175,12 @@ async def test_502_is_retried_with_backoff_until_delivered(
     runtime: BotRuntime, client: FakeUser, emulator: BotApiEmulator
 ) -> None:
     await create_dossier(client, "Storing", "1/12/2026")
-    emulator.fail_next("sendMessage", 502, count=1, chat_id=client.id)
-    assert await _at(runtime, client, MOMENTS[7]) == []
-    assert await _at(runtime, client, MOMENTS[7].replace(second=20)) == []  # backing off
-    [reminder] = await _at(runtime, client, MOMENTS[7].replace(minute=2))
+    emulator.fail_next("sendMessage", 502, count=2, chat_id=client.id)
+    runtime.services.clock.travel_to(MOMENTS[7])
+    await runtime.pass_reminders()
+    [reminder] = await client.wait_for_messages(1, timeout=10)  # after 1 s, then 2 s
     assert "Nog 7 dagen." in reminder.text
+    assert emulator.stats.responses[502] == 2
     assert await _at(runtime, client, MOMENTS[7].replace(minute=10)) == []
 
 
@@ -192,8 +192,8 @@ async def test_one_failing_client_does_not_hold_up_another(
     await create_dossier(other, "Vlot", "1/12/2026")
     emulator.fail_next("sendMessage", 502, count=5, chat_id=client.id)
     runtime.services.clock.travel_to(MOMENTS[7])
-    await runtime.scheduler.run_once()
-    [reminder] = await other.wait_until_idle()
+    await runtime.scheduler.run_once()  # the first client's reminder retries for half a minute
+    [reminder] = await other.wait_for_messages(1, timeout=3)
     assert "Vlot" in reminder.text
 
 
@@ -210,24 +210,25 @@ async def test_dst_week_still_reminds_at_nine_local(runtime: BotRuntime, client:
     assert "zaterdag 3 april 2027" in reminder.text
 
 
-async def test_kill_between_claim_and_send_then_restart(
+async def test_kill_between_queueing_and_sending_then_restart(
     settings: Settings, clock: Clock, client: FakeUser
 ) -> None:
     runtime = BotRuntime(settings, clock)
     await runtime.start()
     await create_dossier(client, "Crash", "1/12/2026")
+    runtime.tasks["sender"].cancel()  # the process "dies" before the sender gets to it
     clock.travel_to(MOMENTS[7].replace(minute=1))
-    claimed = await claim_due(runtime.db, clock.now(), 10)  # claimed, then the process "dies"
-    assert len(claimed) == 1
+    assert (await runtime.scheduler.run_once()).queued == 1
     await runtime.stop()
+    assert await client.wait_until_idle() == []
 
     again = BotRuntime(settings, clock)
-    await again.start()  # releases the stale claim, then sends
+    await again.start()  # the outbox row is still pending: sent now
     try:
-        await again.scheduler.run_once()
+        await again.pass_reminders()
         [reminder] = await client.wait_until_idle()
         assert "Nog 7 dagen." in reminder.text
-        await again.scheduler.run_once()
+        await again.pass_reminders()
         assert await client.wait_until_idle() == []
     finally:
         await again.stop()
@@ -249,11 +250,12 @@ async def test_missed_notice_is_retried_after_a_502(
 ) -> None:
     await create_dossier(client, "Gemist", "1/12/2026")
     runtime.services.clock.travel_to(MISSED.replace(hour=8))
-    await runtime.scheduler.run_once()
+    await runtime.pass_reminders()
     emulator.fail_next("sendMessage", 502, count=1, chat_id=client.id)
-    assert await _at(runtime, client, MISSED.replace(minute=1)) == []
-    [missed] = await _at(runtime, client, MISSED.replace(minute=5))
+    [missed] = await _at(runtime, client, MISSED.replace(minute=1))  # again after a second
     assert "Termijn verstreken: Gemist" in missed.text
+    assert emulator.stats.responses[502] == 1
+    assert await _at(runtime, client, MISSED.replace(minute=5)) == []
 
 
 async def test_unblocking_brings_the_reminders_back(

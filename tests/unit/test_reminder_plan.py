@@ -9,7 +9,7 @@ from bot.domain.reminder_plan import (
     DueReminder,
     choose_due,
     plan_reminders,
-    retry_delay,
+    retry_until,
 )
 from bot.domain.rules import load_rules
 
@@ -124,7 +124,9 @@ def test_last_day_reminder_is_dropped_after_midnight() -> None:
     assert [r.id for r in skip] == [2]
 
 
-def test_retry_delay_grows_and_is_capped() -> None:
-    delays = [retry_delay(n).total_seconds() for n in range(1, 10)]
-    assert delays[:3] == [30, 60, 120]
-    assert max(delays) == 1800
+def test_a_reminder_is_worth_delivering_until_its_deadline_the_missed_notice_a_week_more() -> None:
+    moment = datetime(2026, 12, 8, 8, tzinfo=UTC)
+    reminder = DueReminder(1, 1, "application", date(2026, 12, 15), 7, "client", moment)
+    assert retry_until(reminder) == date(2026, 12, 15)
+    missed = DueReminder(2, 1, "application", date(2026, 12, 15), MISSED, "client", moment)
+    assert retry_until(missed) == date(2026, 12, 22)

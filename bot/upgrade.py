@@ -1,0 +1,119 @@
+"""Upgrading a database of the version before the one-conversation design (c3090e0 and older).
+
+That version kept python-telegram-bot's conversation states (numbers, per flow) in a
+`conversations` table and the flows' answers in `user_data`. At the first start of this
+version each user in the middle of a flow is put at the same question of the new flow, with
+the answers they gave. Where the question waits for a button, it is asked again (the old
+buttons no longer apply). A state that has no counterpart ends, with a message that says
+how to start again. Then the two old tables are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from bot.outbox import text_message
+from bot.router import Router
+from bot.services import Services
+from bot.texts import render
+from bot.turn import Turn
+from storage.db import Tx
+from storage.flows import FlowState, save_flow
+from storage.outbox import enqueue
+
+_LOGGER = logging.getLogger(__name__)
+
+# (old conversation name, old state number) -> (flow, step) of this version.
+LEGACY_STATES: Mapping[tuple[str, int], tuple[str, str]] = {
+    ("aanvraag", 1): ("aanvraag", "dienst"),
+    ("aanvraag", 2): ("aanvraag", "thema"),
+    ("aanvraag", 3): ("aanvraag", "titel"),
+    ("aanvraag", 4): ("aanvraag", "overeenkomst"),
+    ("aanvraag", 5): ("aanvraag", "startdatum"),
+    ("aanvraag", 6): ("aanvraag", "ver_weg"),
+    ("aanvraag", 7): ("aanvraag", "grootte"),
+    ("aanvraag", 8): ("aanvraag", "bedrag"),
+    ("stap", 1): ("stap", "datum"),
+    ("wijzig", 1): ("wijzig", "dossier"),
+    ("wijzig", 2): ("wijzig", "veld"),
+    ("wijzig", 3): ("wijzig", "datum"),
+    ("registratie", 1): ("registratie", "bedrijfsnaam"),
+    ("registratie", 2): ("registratie", "ondernemingsnummer"),
+    ("berekenen", 1): ("berekenen", "grootte"),
+    ("berekenen", 2): ("berekenen", "startdatum"),
+    ("berekenen", 3): ("berekenen", "dienst"),
+    ("berekenen", 4): ("berekenen", "thema"),
+    ("berekenen", 5): ("berekenen", "bedrag"),
+    ("vergeetmij", 1): ("vergeetmij", "bevestigen"),
+    ("broadcast", 1): ("broadcast", "bericht"),
+    ("broadcast", 2): ("broadcast", "doelgroep"),
+    ("broadcast", 3): ("broadcast", "bevestigen"),
+}
+
+
+async def upgrade_legacy_state(services: Services, router: Router) -> int:
+    """Move old conversation states into `flows` (once); returns how many users were moved."""
+    async with services.db.transaction() as tx:
+        if not await _has_table(tx, "conversations"):
+            return 0
+        drafts = {
+            row["user_id"]: json.loads(row["data"])
+            for row in await tx.fetch_all("SELECT user_id, data FROM user_data")
+        }
+        rows = await tx.fetch_all(
+            "SELECT name, user_id, state FROM conversations WHERE user_id IS NOT NULL"
+        )
+        for row in rows:
+            await _move(services, router, tx, row["name"], row["user_id"], row["state"], drafts)
+        await tx.execute("DROP TABLE conversations")
+        await tx.execute("DROP TABLE user_data")
+    if rows:
+        _LOGGER.info("Upgrade: %s conversations moved to the new flows", len(rows))
+        services.outbox_wakeup.set()
+    return len(rows)
+
+
+async def _move(
+    services: Services,
+    router: Router,
+    tx: Tx,
+    name: str,
+    user_id: int,
+    raw_state: str,
+    drafts: Mapping[int, Mapping[str, Any]],
+) -> None:
+    target = LEGACY_STATES.get((name, _number(raw_state)))
+    flow = router.flows.get(target[0]) if target else None
+    if target is None or flow is None or target[1] not in flow.steps:
+        await enqueue(
+            tx, text_message(user_id, render("flow/upgraded_ended")), services.clock.now()
+        )
+        return
+    draft = dict(drafts.get(user_id, {}).get(name, {}))
+    state = FlowState(flow.name, target[1], draft)
+    step = flow.steps[target[1]]
+    if step.buttons:
+        # The old buttons mean nothing any more: ask the question again, with new ones.
+        turn = Turn(services, tx, user_id, router.flows, state)
+        await turn.say("flow/upgraded_again")
+        await step.ask(turn)
+        await turn.save()
+    else:
+        await save_flow(tx, user_id, state, services.clock.now())
+
+
+def _number(raw: str) -> int:
+    try:
+        return int(json.loads(raw))
+    except (ValueError, TypeError):
+        return -1
+
+
+async def _has_table(tx: Tx, name: str) -> bool:
+    row = await tx.fetch_one(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    )
+    return row is not None
