@@ -189,14 +189,14 @@ async def retry_agreement(turn: Turn) -> None:
 async def on_agreement(turn: Turn, answer: str) -> None:
     """Yes: the start date. Not yet: what to do first, with a button for when that is done."""
     if answer == "ja":
-        await turn.ask(_START, "application/ask_start", service=turn.draft["service"])
+        await turn.ask(_START, "application/ask_start", service=_service(turn))
         return
     await _ask_agreement(turn, "application/agreement_first")
 
 
 async def ask_start(turn: Turn) -> None:
     """The project's start date."""
-    await turn.say("application/ask_start", service=turn.draft["service"])
+    await turn.say("application/ask_start", service=_service(turn))
 
 
 async def retry_start(turn: Turn) -> None:
@@ -223,7 +223,7 @@ async def ask_far(turn: Turn) -> None:
     """Is that far-off start date right?"""
     pending = turn.draft.get("pending_start")
     if pending is None:
-        await turn.ask(_START, "application/ask_start", service=turn.draft["service"])
+        await turn.ask(_START, "application/ask_start", service=_service(turn))
         return
     markup = keyboard(
         [
@@ -240,7 +240,7 @@ async def on_far(turn: Turn, answer: str) -> None:
     if answer == "ja" and pending is not None:
         await _create(turn, date.fromisoformat(pending))
         return
-    await turn.ask(_START, "application/ask_start", service=turn.draft["service"])
+    await turn.ask(_START, "application/ask_start", service=_service(turn))
 
 
 async def _create(turn: Turn, start: date) -> None:
@@ -310,10 +310,10 @@ async def _ask_amount(
 
 
 async def _ask_agreement(turn: Turn, template: str) -> None:
-    service = turn.draft["service"]
+    service = _service(turn)
     markup = column(
         [
-            buttons.AGREEMENT.button(label("yes_signed", service=service), "ja"),
+            buttons.AGREEMENT.button(label("yes_signed", enrolment=service.enrolment), "ja"),
             buttons.AGREEMENT.button(label("not_yet"), "nee"),
         ]
     )

@@ -53,6 +53,9 @@ class Service:
     themes: tuple[Theme, ...]
     # Advice and technology exploration: approve VIGC's report form before paying the balance.
     needs_report_approval: bool
+    # True: the client enrols (training) and the project starts on the first lesson.
+    # False: the client signs an agreement and the project starts with the collaboration.
+    enrolment: bool
 
     def theme(self, code: str) -> Theme:
         """The theme with this code; KeyError when this service does not offer it."""
@@ -170,17 +173,22 @@ def _service(entry: Any, parent: str, number: int) -> Service:
         for index, item in enumerate(_list(table, "themes", where), start=1)
     ]
     _unique((theme.code for theme in themes), f"{where}: theme")
-    approval = table.get("needs_report_approval")
-    if not isinstance(approval, bool):
-        raise RulesError(f"{where}: needs_report_approval must be true or false")
     return Service(
         code=code,
         name=_text(table, "name", where),
         recognition_number=_text(table, "recognition_number", where),
         minimum_amount=_number(table, "minimum_amount", where, maximum=None),
         themes=tuple(themes),
-        needs_report_approval=approval,
+        needs_report_approval=_flag(table, "needs_report_approval", where),
+        enrolment=_flag(table, "enrolment", where),
     )
+
+
+def _flag(table: Mapping[str, Any], key: str, where: str) -> bool:
+    value = table.get(key)
+    if not isinstance(value, bool):
+        raise RulesError(f"{where}: {key} must be true or false")
+    return value
 
 
 def _theme(entry: Any, parent: str, number: int) -> Theme:

@@ -187,6 +187,7 @@ name = "Opleiding"
 recognition_number = "DV.O101579"
 minimum_amount = 100
 needs_report_approval = false
+enrolment = true
 themes = [{ code = "algemeen", name = "Algemeen", rates = { klein = 30, middelgroot = 20 } }]
 """
 
@@ -215,6 +216,7 @@ def test_minimal_file(tmp_path: Path) -> None:
         ("valid_from = 2026-02-01", "valid_from = 2026-02-01T00:00:00", "valid_from"),
         ('name = "n"\n', "", "'name' must be a non-empty text"),
         ("needs_report_approval = false", 'needs_report_approval = "no"', "true or false"),
+        ("enrolment = true\n", "", "enrolment must be true or false"),
         ("themes = [", "themes = [] #", "'themes' must be a non-empty list"),
         ("valid_from = 2026", "valid_from 2026", "Expected"),  # TOML syntax error
     ],
