@@ -77,16 +77,24 @@ COMMANDS = (
 
 # Buttons that work at any later time; their handlers check they still apply.
 # (Menu buttons need no entry: the router treats "menu:<command>" as the typed command.)
+# Those that change something say when they are still on offer (checked before any change).
 ANYWHERE = (
-    on(buttons.STEP, dossiers.on_step),
-    on(buttons.DONE_NOW, dossiers.on_done_now),
+    on(buttons.STEP, dossiers.on_step, dossiers.step_offered, dossiers.show_outdated),
+    on(buttons.DONE_NOW, dossiers.on_done_now, dossiers.step_offered),
     on(buttons.VIGC_HELP, dossiers.on_vigc_help),
     on(buttons.CALENDAR, agenda.on_calendar),
-    on(buttons.REG_DONE, registration.on_done),
+    on(buttons.REG_DONE, registration.on_done, registration.at_step, registration.show_where),
     on(buttons.REG_HELP, registration.on_help),
-    on(buttons.REG_LATER, registration.on_later),
-    on(buttons.REG_ALREADY, registration.on_already_registered),
-    on(buttons.REG_AGAIN, registration.on_again),
+    on(
+        buttons.REG_LATER, registration.on_later, registration.in_progress, registration.show_where
+    ),
+    on(
+        buttons.REG_ALREADY,
+        registration.on_already_registered,
+        registration.in_progress,
+        registration.show_where,
+    ),
+    on(buttons.REG_AGAIN, registration.on_again, registration.finished, registration.show_where),
     on(buttons.STAFF_PAGE, staff.on_dossiers_page),
 )
 

@@ -26,11 +26,21 @@ TextHandler = Callable[["Turn", str], Awaitable[None]]
 class ButtonRoute(Generic[V]):
     kind: ButtonKind[V]
     handler: Callable[[Turn, V], Awaitable[None]]
+    # For "anywhere" buttons: whether the bot still offers this value to this user (checked
+    # before anything changes); if not, `otherwise` answers (default: the stale-button
+    # answer), changing nothing.
+    offered: Callable[[Turn, V], Awaitable[bool]] | None = None
+    otherwise: Callable[[Turn, V], Awaitable[None]] | None = None
 
 
-def on(kind: ButtonKind[V], handler: Callable[[Turn, V], Awaitable[None]]) -> ButtonRoute[V]:
+def on(
+    kind: ButtonKind[V],
+    handler: Callable[[Turn, V], Awaitable[None]],
+    offered: Callable[[Turn, V], Awaitable[bool]] | None = None,
+    otherwise: Callable[[Turn, V], Awaitable[None]] | None = None,
+) -> ButtonRoute[V]:
     """A press of `kind` goes to `handler` with the button's typed value."""
-    return ButtonRoute(kind, handler)
+    return ButtonRoute(kind, handler, offered, otherwise)
 
 
 @dataclass(frozen=True)

@@ -177,6 +177,12 @@ class Router:
         if route is None:
             await self._stale_button(turn)
             return
+        if route.offered is not None and not await route.offered(turn, value):
+            if route.otherwise is None:
+                await self._stale_button(turn)
+            else:
+                await route.otherwise(turn, value)  # says how things stand; changes nothing
+            return
         if kind.keeps_keyboard:
             await route.handler(turn, value)  # help or a file: the flow goes on
             return

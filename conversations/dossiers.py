@@ -39,16 +39,22 @@ async def on_deadlines(turn: Turn) -> None:
         await turn.send(*dossier_view(turn.services, dossier))
 
 
+async def show_outdated(turn: Turn, value: tuple[int, Step]) -> None:
+    """A step button of a step done already (or not yet due): the dossier as it stands."""
+    dossier = await get_client_dossier(turn.tx, turn.user_id, value[0])
+    if dossier is None:
+        await turn.say("start/stale_button")
+        return
+    await turn.say("dossiers/step_outdated")
+    await turn.send(*dossier_view(turn.services, dossier))
+
+
 async def on_step(turn: Turn, value: tuple[int, Step]) -> None:
     """Records a step done today, or asks for its date when that date sets a deadline."""
     dossier_id, step = value
     dossier = await get_client_dossier(turn.tx, turn.user_id, dossier_id)
     if dossier is None:
         await turn.say("start/stale_button")
-        return
-    if step != next_step(dossier, turn.rules.scheme_for(dossier.start_date)):
-        await turn.say("dossiers/step_outdated")
-        await turn.send(*dossier_view(turn.services, dossier))
         return
     if step in DATED_STEPS:
         await turn.begin(STEP_FLOW, _DATE, {"dossier": dossier.id, "step": step.value})
@@ -57,11 +63,20 @@ async def on_step(turn: Turn, value: tuple[int, Step]) -> None:
     await _record(turn, dossier, step, turn.today)
 
 
+async def step_offered(turn: Turn, value: tuple[int, Step]) -> bool:
+    """The step is the next one of an open dossier of this client."""
+    dossier_id, step = value
+    dossier = await get_client_dossier(turn.tx, turn.user_id, dossier_id)
+    return dossier is not None and step == next_step(
+        dossier, turn.rules.scheme_for(dossier.start_date)
+    )
+
+
 async def on_done_now(turn: Turn, value: tuple[int, Step]) -> None:
     """Gedaan on a reminder: the step is recorded today and its reminders stop at once."""
     dossier_id, step = value
     dossier = await get_client_dossier(turn.tx, turn.user_id, dossier_id)
-    if dossier is None or step != next_step(dossier, turn.rules.scheme_for(dossier.start_date)):
+    if dossier is None:
         await turn.say("start/stale_button")
         return
     await _record(turn, dossier, step, turn.today)

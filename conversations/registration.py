@@ -49,6 +49,35 @@ async def show_progress(turn: Turn) -> None:
         await _say_step(turn, client.registration_step, resumed=True)
 
 
+async def at_step(turn: Turn, step: int) -> bool:
+    """The registration is at this step (the buttons of older steps are used up)."""
+    client = await get_client(turn.tx, turn.user_id)
+    return client is not None and client.registration_step == step
+
+
+async def in_progress(turn: Turn, _: Any) -> bool:
+    """The registration is under way (Later verder, Ik ben al geregistreerd)."""
+    client = await get_client(turn.tx, turn.user_id)
+    return client is not None and is_step(client.registration_step)
+
+
+async def finished(turn: Turn, _: Any) -> bool:
+    """The registration is done (Stappen opnieuw bekijken)."""
+    client = await get_client(turn.tx, turn.user_id)
+    return client is not None and client.registration_step >= DONE
+
+
+async def show_where(turn: Turn, _: Any) -> None:
+    """An old step button: where the registration stands now (nothing changes)."""
+    client = await get_client(turn.tx, turn.user_id)
+    if client is None or client.registration_step == NOT_STARTED:
+        await turn.say("start/stale_button")
+    elif client.registration_step >= DONE:
+        await _say_already_done(turn, client)
+    else:
+        await _say_step(turn, client.registration_step)
+
+
 async def on_done(turn: Turn, step: int) -> None:
     """The next step; at the company step, first the company's name and number."""
     client = await _client(turn)

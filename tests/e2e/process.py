@@ -18,7 +18,9 @@ class BotProcess:
     # Processes still running; the e2e conftest kills them after each test.
     running: ClassVar[set[asyncio.subprocess.Process]] = set()
 
-    def __init__(self, emulator: BotApiEmulator, workdir: Path, **env: str) -> None:
+    def __init__(
+        self, emulator: BotApiEmulator, workdir: Path, module: str = "bot", **env: str
+    ) -> None:
         self.emulator = emulator
         self.workdir = workdir
         self.log_path = workdir / "bot.log"
@@ -35,6 +37,9 @@ class BotProcess:
                 **env,
             }
         )
+        self.module = module
+        if module != "bot":  # a test wrapper around the bot: it lives in the repository
+            self.env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -46,7 +51,13 @@ class BotProcess:
         before = len(self.emulator.calls("deleteWebhook"))
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", cwd=self.workdir, env=self.env, stdout=log, stderr=log
+                sys.executable,
+                "-m",
+                self.module,
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=log,
             )
         self.running.add(self.proc)
         for _ in range(400):
@@ -57,6 +68,13 @@ class BotProcess:
             await asyncio.sleep(0.05)
         await self.kill()
         raise AssertionError(f"bot did not start:\n{self.log()}")
+
+    async def exited(self, seconds: float = 10.0) -> int:
+        """Wait for the process to end by itself (a crash point); its exit code."""
+        assert self.proc is not None
+        code = await asyncio.wait_for(self.proc.wait(), timeout=seconds)
+        self.running.discard(self.proc)
+        return code
 
     async def kill(self) -> None:
         """kill -9: no clean shutdown at all."""

@@ -1,0 +1,113 @@
+"""Telegram as production knows it: 429s, 502s and timeouts for a while, and a user who floods.
+
+Every update still gets its proper reply, exactly once; nobody sees the generic error
+because of a fault; one user's flood does not slow down the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from bot.clock import Clock
+from bot.emulator import BotApiEmulator, FakeUser, SentMessage
+from bot.runner import BotRuntime
+from tests.e2e.conftest import make_settings
+
+ERROR_TEXT = "Sorry, er ging iets mis"
+# The replies of a whole /aanvraag, each (what the client does, a text in the reply).
+FLOW = (
+    ("type", "/start", "Welkom"),
+    ("type", "/aanvraag", "Voor welke dienst"),
+    ("press", "Opleiding", "Over welk thema"),
+    ("press", "Algemeen", "korte naam"),
+    ("type", "Opleiding {n}", "Hoe groot"),
+    ("press", "Klein", "Wat kost"),
+    ("press", "Nog niet gekend", "ingeschreven"),
+    ("press", "Ja, ik ben ingeschreven", "startdatum"),
+    ("type", "1/12/2026", "Dien uw subsidieaanvraag in"),
+)
+
+
+async def _walk(user: FakeUser, n: int, timeout: float) -> None:
+    """The client goes through the whole flow, each step after the bot's answer to the last."""
+    for action, what, expected in FLOW:
+        if action == "type":
+            await user.send(what.format(n=n))
+        else:
+            await user.press(what)
+        [reply] = await user.wait_for_messages(1, timeout=timeout)
+        assert expected in reply.text, (n, what, reply.text)
+
+
+def _texts(messages: list[SentMessage]) -> list[str]:
+    return [m.text for m in messages]
+
+
+async def test_thirty_clients_through_twenty_seconds_of_429_502_and_timeouts(
+    emulator: BotApiEmulator, tmp_path: Path, clock: Clock
+) -> None:
+    settings = make_settings(emulator, tmp_path / "bot.sqlite3", TELEGRAM_TIMEOUT="1")
+    runtime = BotRuntime(settings, clock)
+    await runtime.start()
+    try:
+        users = [emulator.user(3000 + n, f"Klant {n}") for n in range(30)]
+        window = emulator.inject_faults(
+            0.25, kinds=("429", "502", "timeout"), duration=20, stall=1.5, seed=7
+        )
+        await asyncio.gather(*(_walk(user, n, timeout=90) for n, user in enumerate(users)))
+        await runtime.settle()
+    finally:
+        await runtime.stop()
+    assert window.injected["429"] and window.injected["502"] and window.injected["timeout"]
+    for user in users:
+        texts = _texts(user.messages)
+        assert not any(ERROR_TEXT in text for text in texts), texts
+        assert len(texts) == len(FLOW), texts  # every step answered, none twice
+        assert len(set(texts)) == len(texts), texts
+
+
+async def test_a_flood_from_one_user_does_not_hold_up_the_others(
+    tmp_path: Path, clock: Clock
+) -> None:
+    # Telegram's own limits, and the bot's production pacing and flood guard.
+    async with BotApiEmulator(
+        global_rate_limit=30, per_chat_rate_limit=1, per_chat_burst=5
+    ) as emulator:
+        settings = make_settings(
+            emulator,
+            tmp_path / "bot.sqlite3",
+            CHAT_RATE="1",
+            CHAT_BURST="5",
+            FLOOD_LIMIT="10",
+            FLOOD_WINDOW="10",
+        )
+        runtime = BotRuntime(settings, clock)
+        await runtime.start()
+        try:
+            flooder = emulator.user(4000, "Veel")
+            others = [emulator.user(4100 + n, f"Rustig {n}") for n in range(5)]
+            for n in range(300):
+                await flooder.send(f"bericht {n}")
+            waits = await asyncio.gather(*(_calm_client(user) for user in others))
+            assert max(waits) < 5.0, waits
+            await runtime.settle()  # the flooder's own answers come at the chat's pace
+            texts = _texts(flooder.messages)
+            assert sum("veel berichten" in text for text in texts) == 1
+            assert len(texts) <= settings.flood_limit + 1
+            assert emulator.stats.rate_limited == 0  # the bot kept to Telegram's pace
+        finally:
+            await runtime.stop()
+
+
+async def _calm_client(user: FakeUser) -> float:
+    """A client who uses the bot normally meanwhile; the longest wait for a reply."""
+    longest = 0.0
+    for text in ("/start", "/help", "/termijnen"):
+        started = time.monotonic()
+        await user.send(text)
+        await user.wait_for_messages(1, timeout=10)
+        longest = max(longest, time.monotonic() - started)
+        await asyncio.sleep(1.0)  # a person reads before typing again
+    return longest
