@@ -30,14 +30,14 @@ FLOW = (
 )
 
 
-async def _walk(user: FakeUser, n: int, timeout: float) -> None:
+async def _walk(user: FakeUser, n: int, seconds: float) -> None:
     """The client goes through the whole flow, each step after the bot's answer to the last."""
     for action, what, expected in FLOW:
         if action == "type":
             await user.send(what.format(n=n))
         else:
             await user.press(what)
-        [reply] = await user.wait_for_messages(1, timeout=timeout)
+        [reply] = await user.wait_for_messages(1, timeout=seconds)
         assert expected in reply.text, (n, what, reply.text)
 
 
@@ -56,11 +56,13 @@ async def test_thirty_clients_through_twenty_seconds_of_429_502_and_timeouts(
         window = emulator.inject_faults(
             0.25, kinds=("429", "502", "timeout"), duration=20, stall=1.5, seed=7
         )
-        await asyncio.gather(*(_walk(user, n, timeout=90) for n, user in enumerate(users)))
+        await asyncio.gather(*(_walk(user, n, seconds=90) for n, user in enumerate(users)))
         await runtime.settle()
     finally:
         await runtime.stop()
-    assert window.injected["429"] and window.injected["502"] and window.injected["timeout"]
+    assert window.injected["429"]
+    assert window.injected["502"]
+    assert window.injected["timeout"]
     for user in users:
         texts = _texts(user.messages)
         assert not any(ERROR_TEXT in text for text in texts), texts

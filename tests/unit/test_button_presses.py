@@ -11,6 +11,7 @@ offer to that user at that moment.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -123,8 +124,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
         await create_dossier(db, _dossier(OTHER, "Van een ander", date(2026, 11, 26)), NOW)
         await db.close()
 
-    import asyncio
-
     asyncio.run(build())
     return path
 
@@ -134,16 +133,21 @@ def _dossier(client: int, title: str, start: date) -> NewDossier:
 
 
 @pytest.fixture
-async def db(world: Path, tmp_path: Path) -> AsyncIterator[Database]:
+def copy_of_world(world: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "bot.sqlite3"
     copy.write_bytes(world.read_bytes())
-    database = Database(copy)
+    return copy
+
+
+@pytest.fixture
+async def db(copy_of_world: Path) -> AsyncIterator[Database]:
+    database = Database(copy_of_world)
     await database.open()
     yield database
     await database.close()
 
 
-class _Rollback(Exception):
+class _UndoError(Exception):
     """Ends the example's transaction without keeping anything."""
 
 
@@ -192,7 +196,8 @@ async def _snapshot(tx: Tx, user_id: int) -> dict[str, Any]:
     ):
         rows = await tx.fetch_all(f"SELECT * FROM {table} ORDER BY {order}")
         tables[table] = [
-            {k: row[k] for k in row.keys() if k not in {"updated_at"}} for row in rows
+            {k: row[k] for k in row.keys() if k != "updated_at"}  # noqa: SIM118 (a Row)
+            for row in rows
         ]
     state = await active_flow(tx, user_id)
     tables["flow"] = None if state is None else (state.flow, state.step, state.draft)
@@ -260,8 +265,8 @@ async def test_nothing_changes_that_was_not_offered(
             after = await _snapshot(tx, user_id)
             if data not in offered:
                 assert after == before, (user_id, state, data)
-            raise _Rollback
-    except _Rollback:
+            raise _UndoError
+    except _UndoError:
         pass
 
 
