@@ -180,7 +180,8 @@ class Database:
             try:
                 await conn.executescript(
                     f"BEGIN IMMEDIATE;\n{sql}\n"
-                    f"INSERT INTO schema_version (version, name) VALUES ({version}, '{name}');\n"
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES"
+                    f" ({version}, '{name}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));\n"
                     "COMMIT;"
                 )
             except BaseException:

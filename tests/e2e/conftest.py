@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot import buttons
 from bot.clock import Clock
 from bot.config import Settings, load_settings
 from bot.emulator import BotApiEmulator, FakeUser
@@ -31,6 +32,19 @@ async def emulator() -> AsyncIterator[BotApiEmulator]:
         finally:
             await kill_leftovers()  # bot processes a failed test left running
         assert emu.internal_errors == []
+        assert_every_button_parses(emu)
+
+
+def assert_every_button_parses(emulator: BotApiEmulator) -> None:
+    """Every button the bot sent in the test is one of the registry's, and says what it is:
+    its data parses back through `bot.buttons` and encodes to exactly the same data."""
+    for user in emulator.users.values():
+        for message in user.messages:
+            for data in message.callback_data.values():
+                parsed = buttons.parse(data)
+                assert parsed is not None, data
+                kind, value = parsed
+                assert kind.button("label", value).data == data
 
 
 def make_settings(emulator: BotApiEmulator, db_path: Path, **extra: str) -> Settings:
