@@ -28,6 +28,7 @@ from conversations import (
     calculator,
     change_date,
     common,
+    details,
     dossiers,
     privacy,
     registration,
@@ -96,10 +97,12 @@ ANYWHERE = (
     ),
     on(buttons.REG_AGAIN, registration.on_again, registration.finished, registration.show_where),
     on(buttons.STAFF_PAGE, staff.on_dossiers_page),
+    on(buttons.DETAILS, details.on_complete, details.details_offered),
 )
 
 FLOWS = (
     application.FLOW,
+    details.FLOW,
     calculator.FLOW,
     change_date.FLOW,
     registration.FLOW,

@@ -174,6 +174,7 @@ REG_LATER = plain("reg:later", anywhere=True, command="registratie")
 REG_ALREADY = plain("reg:al", anywhere=True, command="registratie")
 REG_AGAIN = plain("reg:opnieuw", anywhere=True, command="registratie")
 STAFF_PAGE = number("dos", 1, 99_999, anywhere=True, keeps_keyboard=True, staff_only=True)
+DETAILS = number("aanvul", anywhere=True)  # the missing details of a dossier
 
 # -- offered by one step of a flow ------------------------------------------------------
 RESUME = word("hervat", YES_NO)  # continue a paused flow, or start afresh
@@ -183,6 +184,7 @@ SIZE = word("grootte")  # a company size code, or "wijzig" to choose again
 AMOUNT_UNKNOWN = plain("bedrag:onbekend")
 AGREEMENT = word("ovk", YES_NO)
 FAR_AHEAD = word("ver", YES_NO)
+BELOW_MINIMUM = word("onder", ("aanpassen", "bijhouden", "verwijderen"))
 STEP_DAY = number("dag", 0, 1)  # 0 = today, 1 = yesterday
 CHANGE_DOSSIER = number("wdos")
 CHANGE_FIELD = word("wdat", ("start", "confirmed"))

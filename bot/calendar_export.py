@@ -14,8 +14,9 @@ from typing import Final
 
 from icalendar import Alarm, Calendar, Event
 
+from bot.domain.calculator import SubsidyResult
 from bot.domain.deadlines import application_deadline, payment_deadline
-from bot.domain.progress import DeadlineKind, Dossier, Step, own_share_due
+from bot.domain.progress import DeadlineKind, Dossier, Step
 from bot.domain.rules import Scheme
 from bot.texts import render
 
@@ -51,7 +52,9 @@ def filename_for(dossier: Dossier) -> str:
     return f"kmo-portefeuille-termijnen-{dossier.id}.ics"
 
 
-def dossier_calendar(dossier: Dossier, scheme: Scheme, now: datetime) -> bytes | None:
+def dossier_calendar(
+    dossier: Dossier, scheme: Scheme, now: datetime, figures: SubsidyResult | None = None
+) -> bytes | None:
     """The .ics file of the dossier's open deadlines, or None when none is open."""
     deadlines = open_deadlines(dossier, scheme)
     if not deadlines:
@@ -64,18 +67,24 @@ def dossier_calendar(dossier: Dossier, scheme: Scheme, now: datetime) -> bytes |
     calendar.add("x-wr-calname", _plain("calendar/name"))
     stamp = now.astimezone(UTC)
     for deadline in deadlines:
-        calendar.add_component(_event(dossier, scheme, deadline, stamp))
+        calendar.add_component(_event(dossier, scheme, deadline, stamp, figures))
     return bytes(calendar.to_ical())
 
 
-def _event(dossier: Dossier, scheme: Scheme, deadline: CalendarDeadline, stamp: datetime) -> Event:
+def _event(
+    dossier: Dossier,
+    scheme: Scheme,
+    deadline: CalendarDeadline,
+    stamp: datetime,
+    figures: SubsidyResult | None,
+) -> Event:
     values = {
         "kind": deadline.kind.value,
         "dossier": dossier,
         "due": deadline.due,
         "scheme": scheme,
         "service": scheme.service(dossier.service),
-        "own_share": own_share_due(dossier, scheme),
+        "figures": figures,
     }
     summary = _plain("calendar/summary", **values)
     event = Event()

@@ -17,7 +17,8 @@ from typing import Any
 from bot import buttons
 from bot.aio import wait_any
 from bot.buttons import Keyboard
-from bot.domain.progress import DeadlineKind, Dossier, Step, current_deadline, own_share_due
+from bot.domain.calculator import SubsidyResult
+from bot.domain.progress import DeadlineKind, Dossier, Step, current_deadline
 from bot.domain.reminder_plan import (
     MISSED,
     STAFF,
@@ -26,6 +27,7 @@ from bot.domain.reminder_plan import (
     plan_reminders,
     retry_until,
 )
+from bot.figures import figures_for
 from bot.outbox import text_message
 from bot.services import Services
 from bot.texts import label, render
@@ -148,7 +150,8 @@ class ReminderScheduler:
             ]
         if not client.active:
             return []
-        text, keyboard = self._client_message(reminder, dossier)
+        figures = await figures_for(tx, self.services.rules, dossier)
+        text, keyboard = self._client_message(reminder, dossier, figures)
         return [
             text_message(
                 client.user_id,
@@ -171,7 +174,9 @@ class ReminderScheduler:
             and deadline.due == reminder.deadline
         )
 
-    def _client_message(self, reminder: DueReminder, dossier: Dossier) -> tuple[str, Keyboard]:
+    def _client_message(
+        self, reminder: DueReminder, dossier: Dossier, figures: SubsidyResult | None
+    ) -> tuple[str, Keyboard]:
         scheme = self.services.rules.scheme_for(dossier.start_date)
         step = _STEP_OF_DEADLINE[DeadlineKind(reminder.kind)]
         values: dict[str, Any] = {
@@ -180,7 +185,8 @@ class ReminderScheduler:
             "deadline": reminder.deadline,
             "service": scheme.service(dossier.service),
             "scheme": scheme,
-            "own_share": own_share_due(dossier, scheme),
+            "figures": figures,
+            "unsupported": figures is not None and figures.below_minimum,
         }
         if reminder.offset_days == MISSED:
             text = render("reminders/missed", **values)

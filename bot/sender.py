@@ -94,17 +94,21 @@ class Sender:
     async def run(self, stop: asyncio.Event) -> None:
         """Load new rows whenever woken (or every few seconds) until `stop` is set."""
         wakeup = self.services.outbox_wakeup
-        while not stop.is_set():
-            wakeup.clear()
-            try:
-                loaded = await self._load()
-            except Exception:
-                _LOGGER.exception("Reading the outbox failed; trying again shortly")
-                loaded = 0
-            if loaded >= LOAD_BATCH:
-                continue
-            await wait_any(stop, wakeup, seconds=IDLE_INTERVAL)
-        await self._finish()
+        try:
+            while not stop.is_set():
+                wakeup.clear()
+                try:
+                    loaded = await self._load()
+                except Exception:
+                    _LOGGER.exception("Reading the outbox failed; trying again shortly")
+                    loaded = 0
+                if loaded >= LOAD_BATCH:
+                    continue
+                await wait_any(stop, wakeup, seconds=IDLE_INTERVAL)
+            await self._finish()
+        finally:
+            for task in self._workers.values():  # cancelled itself: nothing may go on
+                task.cancel()
 
     async def wait_until_idle(self, seconds: float = 10.0) -> None:
         """Until no row waits to be sent (retries included): tests, sandbox, benchmarks."""

@@ -14,8 +14,10 @@ from datetime import date
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 
-from bot.domain.progress import Deadline, Dossier, Step, current_deadline, next_step, own_share_due
+from bot.domain.calculator import SubsidyResult
+from bot.domain.progress import Deadline, Dossier, Step, current_deadline, next_step
 from bot.domain.rules import Rules
+from bot.domain.support import figures_of
 from bot.texts import render
 from storage.staff_queries import StaffDossier
 
@@ -98,7 +100,19 @@ def export_csv(
 ) -> bytes:
     """All dossiers as CSV for Excel in Belgium: UTF-8 with BOM, `;` between cells."""
     header = [_plain(line) for line in render("staff/export_header").splitlines()]
-    rows = [_export_row(rules, describe(rules, item, today), staff_ids) for item in items]
+    items = list(items)
+    by_client: dict[int, list[Dossier]] = {}
+    for item in items:
+        by_client.setdefault(item.dossier.client_id, []).append(item.dossier)
+    figures = {
+        dossier_id: result
+        for dossiers in by_client.values()
+        for dossier_id, result in figures_of(rules, dossiers).items()
+    }
+    rows = [
+        _export_row(rules, describe(rules, item, today), staff_ids, figures.get(item.dossier.id))
+        for item in items
+    ]
     return csv_bytes(header, rows)
 
 
@@ -110,7 +124,12 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
     return (UTF8_BOM + buffer.getvalue()).encode("utf-8")
 
 
-def _export_row(rules: Rules, line: DossierLine, staff_ids: Collection[int]) -> list[str]:
+def _export_row(
+    rules: Rules,
+    line: DossierLine,
+    staff_ids: Collection[int],
+    figures: SubsidyResult | None,
+) -> list[str]:
     dossier, client = line.dossier, line.item.client
     scheme = rules.scheme_for(dossier.start_date)
     service = scheme.service(dossier.service)
@@ -136,7 +155,7 @@ def _export_row(rules: Rules, line: DossierLine, staff_ids: Collection[int]) -> 
         *(_day(dossier.done.get(step)) for step in Step),
         _word("by", by) if by else "",
         _euro(dossier.amount),
-        _euro(own_share_due(dossier, scheme)),
+        _euro(None if figures is None else figures.own_share),
         _word("status", "closed" if line.item.closed else "open"),
     ]
 

@@ -26,31 +26,37 @@ from storage.outbox import enqueue
 
 _LOGGER = logging.getLogger(__name__)
 
-# (old conversation name, old state number) -> (flow, step) of this version.
-LEGACY_STATES: Mapping[tuple[str, int], tuple[str, str]] = {
-    ("aanvraag", 1): ("aanvraag", "dienst"),
-    ("aanvraag", 2): ("aanvraag", "thema"),
-    ("aanvraag", 3): ("aanvraag", "titel"),
-    ("aanvraag", 4): ("aanvraag", "overeenkomst"),
-    ("aanvraag", 5): ("aanvraag", "startdatum"),
-    ("aanvraag", 6): ("aanvraag", "ver_weg"),
-    ("aanvraag", 7): ("aanvraag", "grootte"),
-    ("aanvraag", 8): ("aanvraag", "bedrag"),
-    ("stap", 1): ("stap", "datum"),
-    ("wijzig", 1): ("wijzig", "dossier"),
-    ("wijzig", 2): ("wijzig", "veld"),
-    ("wijzig", 3): ("wijzig", "datum"),
-    ("registratie", 1): ("registratie", "bedrijfsnaam"),
-    ("registratie", 2): ("registratie", "ondernemingsnummer"),
-    ("berekenen", 1): ("berekenen", "grootte"),
-    ("berekenen", 2): ("berekenen", "startdatum"),
-    ("berekenen", 3): ("berekenen", "dienst"),
-    ("berekenen", 4): ("berekenen", "thema"),
-    ("berekenen", 5): ("berekenen", "bedrag"),
-    ("vergeetmij", 1): ("vergeetmij", "bevestigen"),
-    ("broadcast", 1): ("broadcast", "bericht"),
-    ("broadcast", 2): ("broadcast", "doelgroep"),
-    ("broadcast", 3): ("broadcast", "bevestigen"),
+# (old conversation name, old state number) -> (flow, step) of this version, and whether the
+# question is asked again: yes where it was answered with buttons (the old ones mean nothing
+# any more) or where it is now another question; no where the client simply types on.
+LEGACY_STATES: Mapping[tuple[str, int], tuple[str, str, bool]] = {
+    # /aanvraag now asks the start date right after the service and the agreement, the
+    # rest once the dossier exists: whoever was between them is asked about the agreement
+    # (the answers they gave come along into the dossier).
+    ("aanvraag", 1): ("aanvraag", "dienst", True),
+    ("aanvraag", 2): ("aanvraag", "overeenkomst", True),
+    ("aanvraag", 3): ("aanvraag", "overeenkomst", True),
+    ("aanvraag", 4): ("aanvraag", "overeenkomst", True),
+    ("aanvraag", 5): ("aanvraag", "startdatum", False),
+    ("aanvraag", 6): ("aanvraag", "ver_weg", True),
+    ("aanvraag", 7): ("aanvraag", "overeenkomst", True),
+    ("aanvraag", 8): ("aanvraag", "overeenkomst", True),
+    ("stap", 1): ("stap", "datum", True),
+    ("wijzig", 1): ("wijzig", "dossier", True),
+    ("wijzig", 2): ("wijzig", "veld", True),
+    ("wijzig", 3): ("wijzig", "datum", False),
+    ("registratie", 1): ("registratie", "bedrijfsnaam", False),
+    ("registratie", 2): ("registratie", "ondernemingsnummer", True),
+    # /berekenen now asks the service first (the size after the theme).
+    ("berekenen", 1): ("berekenen", "dienst", True),
+    ("berekenen", 2): ("berekenen", "startdatum", False),
+    ("berekenen", 3): ("berekenen", "dienst", True),
+    ("berekenen", 4): ("berekenen", "thema", True),
+    ("berekenen", 5): ("berekenen", "bedrag", False),
+    ("vergeetmij", 1): ("vergeetmij", "bevestigen", True),
+    ("broadcast", 1): ("broadcast", "bericht", False),
+    ("broadcast", 2): ("broadcast", "doelgroep", True),
+    ("broadcast", 3): ("broadcast", "bevestigen", True),
 }
 
 
@@ -95,8 +101,7 @@ async def _move(
     draft = dict(drafts.get(user_id, {}).get(name, {}))
     state = FlowState(flow.name, target[1], draft)
     step = flow.steps[target[1]]
-    if step.buttons:
-        # The old buttons mean nothing any more: ask the question again, with new ones.
+    if target[2]:
         turn = Turn(services, tx, user_id, router.flows, state)
         await turn.say("flow/upgraded_again")
         await step.ask(turn)

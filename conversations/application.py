@@ -1,34 +1,45 @@
-"""/aanvraag: a new dossier, from the kind of service to the application deadline."""
+"""/aanvraag: a new dossier. The start date comes early: it decides the rules, the themes on
+offer and the deadline. The dossier exists as soon as the date is known (for a service
+supported only for some themes: once the client said the project is about one of them);
+its theme, name, company size and amount are asked next, and can follow later.
+
+Service → agreement signed / enrolled? → start date → (is it about one of the themes?) →
+the dossier and its deadline → the details (conversations/details.py).
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from bot import buttons
-from bot.buttons import Keyboard, column, keyboard
+from bot.buttons import column, keyboard
 from bot.domain import progress
 from bot.domain.dates import DateRejected, parse_date
 from bot.domain.enterprise import format_enterprise_number
-from bot.domain.money import AmountRejected, parse_amount
 from bot.domain.progress import StartVerdict, check_start
 from bot.domain.registration import is_registered
-from bot.domain.rules import SIZES, Scheme, Service
+from bot.domain.rules import Service, Theme
 from bot.flows import Flow, Step, on
 from bot.reminders import sync_reminders
 from bot.texts import label
 from bot.turn import Turn
+from conversations import details
 from conversations.common import begin_or_resume, calendar_button, resume_step
-from storage.clients import get_client, set_company_size
+from conversations.questions import ask_theme, scheme_of, service_markup, service_step, theme_step
+from storage.clients import get_client
 from storage.dossiers import NewDossier, create_dossier, get_dossier
 
-MAX_TITLE = 80
 # A start this far ahead is probably a typo in the year: ask before counting on it.
 FAR_AHEAD = timedelta(days=365)
 
-_SERVICE, _THEME, _TITLE, _SIZE, _AMOUNT = "dienst", "thema", "titel", "grootte", "bedrag"
-_AGREEMENT, _START, _FAR = "overeenkomst", "startdatum", "ver_weg"
+_SERVICE, _AGREEMENT, _START, _FAR, _THEME = (
+    "dienst",
+    "overeenkomst",
+    "startdatum",
+    "ver_weg",
+    "thema",
+)
 
 
 async def begin(turn: Turn) -> None:
@@ -37,161 +48,66 @@ async def begin(turn: Turn) -> None:
 
 
 async def start_afresh(turn: Turn) -> None:
-    """The services on offer under today's rules, as buttons (and: register first, if not yet)."""
+    """Which service (and: register first, if not yet)."""
     await turn.begin(FLOW, _SERVICE)
     await ask_service(turn)
 
 
-async def ask_service(turn: Turn, *, retry: bool = False) -> None:
-    """Which service: one button per service of today's scheme."""
+def services_on_offer(turn: Turn) -> list[Service]:
+    """The services of today's rules, and of the rules of projects that started in the last
+    days and can still be filed (the newest name of each)."""
+    rules, today = turn.rules, turn.today
+    window = max(scheme.application_days for scheme in rules.schemes)
+    offered: dict[str, Service] = {}
+    for day in (today, today - timedelta(days=window)):
+        if day >= rules.schemes[0].valid_from:
+            for service in rules.scheme_for(day).services:
+                offered.setdefault(service.code, service)
+    return list(offered.values())
+
+
+async def ask_service(turn: Turn) -> None:
+    """One button per service on offer."""
     client = await get_client(turn.tx, turn.user_id)
     registered = client is not None and is_registered(client.registration_step)
-    scheme = _today_scheme(turn)
-    choices = [
-        buttons.SERVICE.button(label("choice", name=s.name), s.code) for s in scheme.services
-    ]
-    turn.go(_SERVICE)
     await turn.say(
         "application/ask_service",
-        column(choices),
-        scheme=scheme,
-        retry=retry,
+        service_markup(services_on_offer(turn)),
         register_first=not registered,
     )
 
 
-async def retry_service(turn: Turn) -> None:
-    """Asks again to pick a service with the buttons."""
-    await ask_service(turn, retry=True)
-
-
-async def on_service(turn: Turn, code: str) -> None:
-    """The chosen service; then its theme (when there is a choice) or the title."""
-    service = next((s for s in _today_scheme(turn).services if s.code == code), None)
-    if service is None:
-        await retry_service(turn)
-        return
-    turn.draft["service"] = service.code
-    if len(service.themes) == 1:
-        turn.draft["theme"] = service.themes[0].code
-        await turn.ask(_TITLE, "application/ask_title", service=service)
-        return
-    await turn.ask(_THEME, "application/ask_theme", _theme_keyboard(service), service=service)
-
-
-async def ask_theme(turn: Turn) -> None:
-    """Which theme of the chosen service."""
-    service = _service(turn)
-    await turn.say("application/ask_theme", _theme_keyboard(service), service=service)
-
-
-async def retry_theme(turn: Turn) -> None:
-    """Asks again to pick a theme with the buttons."""
-    await turn.say("application/retry_buttons", _theme_keyboard(_service(turn)))
-
-
-async def on_theme(turn: Turn, code: str) -> None:
-    """The chosen theme; then the project title."""
-    service = _service(turn)
-    if code not in {t.code for t in service.themes}:
-        await retry_theme(turn)
-        return
-    turn.draft["theme"] = code
-    await turn.ask(_TITLE, "application/ask_title", service=service)
-
-
-async def ask_title(turn: Turn) -> None:
-    """The project's short name."""
-    await turn.say("application/ask_title", service=_service(turn))
-
-
-async def retry_title(turn: Turn) -> None:
-    """Asks again for the title as text."""
-    await turn.say("application/title_invalid", max=MAX_TITLE, length=0)
-
-
-async def on_title(turn: Turn, text: str) -> None:
-    """The project title; then the company size (unless known) and the amount."""
-    title = " ".join(text.split())
-    if not title or len(title) > MAX_TITLE:
-        await turn.say("application/title_invalid", max=MAX_TITLE, length=len(title))
-        return
-    turn.draft["title"] = title
-    client = await get_client(turn.tx, turn.user_id)
-    if client is None or client.company_size not in SIZES:
-        await turn.ask(_SIZE, "application/ask_size", _size_keyboard())
-        return
-    turn.draft["size"] = client.company_size
-    turn.go(_AMOUNT)
-    await _ask_amount(turn, "application/ask_amount", size_known=True)
-
-
-async def ask_size(turn: Turn) -> None:
-    """The company size (small or medium-sized)."""
-    await turn.say("application/ask_size", _size_keyboard())
-
-
-async def retry_size(turn: Turn) -> None:
-    """Asks again to pick the company size with the buttons."""
-    await turn.say("application/retry_buttons", _size_keyboard())
-
-
-async def on_size(turn: Turn, size: str) -> None:
-    """The company size, kept in the client's profile; then the amount excl. VAT.
-    "Andere grootte" under the amount question asks the size again."""
-    if size not in SIZES:
-        await turn.ask(_SIZE, "application/ask_size", _size_keyboard())
-        return
-    await set_company_size(turn.tx, turn.user_id, size, turn.now)
-    turn.draft["size"] = size
-    turn.go(_AMOUNT)
-    await _ask_amount(turn, "application/ask_amount", size_known=False)
-
-
-async def ask_amount(turn: Turn) -> None:
-    """The amount excl. VAT, or Nog niet gekend."""
-    await _ask_amount(turn, "application/ask_amount", size_known=False)
-
-
-async def retry_amount(turn: Turn) -> None:
-    """Asks again for the amount as text (or Nog niet gekend)."""
-    await _ask_amount(turn, "calculator/amount_invalid", reason="not_text")
-
-
-async def on_amount(turn: Turn, text: str) -> None:
-    """The amount excl. VAT (for the own share later); then the agreement question."""
-    amount = parse_amount(text)
-    if isinstance(amount, AmountRejected):
-        await _ask_amount(turn, "calculator/amount_invalid", reason=amount.reason)
-        return
-    turn.draft["amount"] = str(amount)  # exact decimal, JSON-friendly
+async def on_service(turn: Turn, service: Service) -> None:
+    """The chosen service; then: is the agreement signed (or is the client enrolled)?"""
     turn.go(_AGREEMENT)
-    await _ask_agreement(turn, "application/ask_agreement")
+    await ask_agreement(turn)
 
 
-async def on_amount_unknown(turn: Turn, _: Any) -> None:
-    """No amount yet; then the agreement question."""
-    turn.draft.pop("amount", None)
-    turn.go(_AGREEMENT)
-    await _ask_agreement(turn, "application/ask_agreement")
-
-
-async def ask_agreement(turn: Turn) -> None:
-    """Is the agreement signed (advice) / is the client enrolled (training)?"""
-    await _ask_agreement(turn, "application/ask_agreement")
+async def ask_agreement(turn: Turn, template: str = "application/ask_agreement") -> None:
+    """Signed / enrolled, or not yet."""
+    service = _service(turn)
+    markup = column(
+        [
+            buttons.AGREEMENT.button(label("yes_signed", enrolment=service.enrolment), "ja"),
+            buttons.AGREEMENT.button(label("not_yet"), "nee"),
+        ]
+    )
+    await turn.say(template, markup, service=service)
 
 
 async def retry_agreement(turn: Turn) -> None:
-    """Asks again whether the agreement is signed, with the buttons."""
-    await _ask_agreement(turn, "application/retry_buttons")
+    """Asks again, with the buttons."""
+    await ask_agreement(turn, "questions/use_buttons")
 
 
 async def on_agreement(turn: Turn, answer: str) -> None:
-    """Yes: the start date. Not yet: what to do first, with a button for when that is done."""
+    """Yes: the start date. Not yet: what to do first and how to come back; the flow ends."""
+    service = _service(turn)
     if answer == "ja":
-        await turn.ask(_START, "application/ask_start", service=_service(turn))
+        await turn.ask(_START, "application/ask_start", service=service)
         return
-    await _ask_agreement(turn, "application/agreement_first")
+    await turn.end()
+    await turn.say("application/agreement_first", service=service)
 
 
 async def ask_start(turn: Turn) -> None:
@@ -205,7 +121,7 @@ async def retry_start(turn: Turn) -> None:
 
 
 async def on_start_date(turn: Turn, text: str) -> None:
-    """The start date: the deadline, or an honest answer when it is too late or far off."""
+    """The start date: on with it, or first a check when it is more than a year ahead."""
     today = turn.today
     parsed = parse_date(text, today)
     if isinstance(parsed, DateRejected):
@@ -216,126 +132,120 @@ async def on_start_date(turn: Turn, text: str) -> None:
         turn.go(_FAR)
         await ask_far(turn)
         return
-    await _create(turn, parsed)
+    await _take_start(turn, parsed)
 
 
 async def ask_far(turn: Turn) -> None:
     """Is that far-off start date right?"""
-    pending = turn.draft.get("pending_start")
-    if pending is None:
-        await turn.ask(_START, "application/ask_start", service=_service(turn))
-        return
     markup = keyboard(
         [
             buttons.FAR_AHEAD.button(label("far_yes"), "ja"),
             buttons.FAR_AHEAD.button(label("far_no"), "nee"),
         ]
     )
-    await turn.say("application/check_far", markup, start=date.fromisoformat(pending))
+    start = date.fromisoformat(turn.draft["pending_start"])
+    await turn.say("application/check_far", markup, start=start)
 
 
 async def on_far(turn: Turn, answer: str) -> None:
-    """Yes: the dossier with that start. No: the start date again."""
-    pending = turn.draft.pop("pending_start", None)
-    if answer == "ja" and pending is not None:
-        await _create(turn, date.fromisoformat(pending))
+    """Yes: on with that date. No: the start date again."""
+    pending = date.fromisoformat(turn.draft.pop("pending_start"))
+    if answer == "ja":
+        await _take_start(turn, pending)
         return
     await turn.ask(_START, "application/ask_start", service=_service(turn))
 
 
-async def _create(turn: Turn, start: date) -> None:
-    draft = turn.draft
-    check = check_start(turn.rules, draft["service"], draft["theme"], start, turn.today)
+async def _take_start(turn: Turn, start: date) -> None:
+    """Too late, or not supported on that date: said, and the flow ends. A service that
+    is supported only for some themes: asked first. Otherwise: the dossier."""
+    check = check_start(turn.rules, turn.draft["service"], start, turn.today)
     if check.verdict is not StartVerdict.OK:
         await turn.end()
         await turn.say(f"application/{check.verdict}", start=start, check=check)
         return
-    scheme = check.scheme
-    service = scheme.service(draft["service"])
+    turn.draft["start"] = start.isoformat()
+    service = scheme_of(turn).service(turn.draft["service"])
+    if service.restricted:
+        turn.go(_THEME)
+        await ask_theme(turn)
+        return
+    standard = service.standard_theme or service.themes[0]
+    await _create(turn, service, standard, chosen=len(service.themes) == 1)
+
+
+async def on_theme(turn: Turn, theme: Theme | None) -> None:
+    """About one of the themes: the dossier. About something else: no support under the
+    rules of that date, said plainly, and nothing is recorded."""
+    if theme is None:
+        scheme = scheme_of(turn)
+        service = scheme.service(turn.draft["service"])
+        await turn.end()
+        await turn.say("questions/not_supported", service=service, scheme=scheme)
+        return
+    await _create(turn, scheme_of(turn).service(turn.draft["service"]), theme, chosen=True)
+
+
+async def _create(turn: Turn, service: Service, theme: Theme, *, chosen: bool) -> None:
+    draft = turn.draft
+    start = date.fromisoformat(draft["start"])
+    client = await get_client(turn.tx, turn.user_id)
+    size = draft.get("size") or (client.company_size if client else None)
     amount = draft.get("amount")
+    # Answers given before (a draft from an earlier version of this flow) are kept.
+    earlier = next((t for t in service.themes if t.code == draft.get("theme")), None)
+    if earlier is not None and not chosen:
+        theme, chosen = earlier, True
     dossier_id = await create_dossier(
         turn.tx,
         NewDossier(
             client_id=turn.user_id,
             service=service.code,
-            theme=draft["theme"],
-            title=draft["title"],
+            theme=theme.code,
+            title=draft.get("title", ""),
             start_date=start,
-            company_size=draft.get("size"),
+            company_size=size,
             amount=None if amount is None else Decimal(amount),
+            theme_chosen=chosen,
         ),
         turn.now,
     )
     dossier = await get_dossier(turn.tx, dossier_id)
-    if dossier is not None:
-        await sync_reminders(turn.services, turn.tx, dossier)
-    client = await get_client(turn.tx, turn.user_id)
+    if dossier is None:
+        raise RuntimeError("dossier missing right after it was written")
+    await sync_reminders(turn.services, turn.tx, dossier)
+    check = check_start(turn.rules, service.code, start, turn.today)
     number = client.enterprise_number if client else None
-    title = draft["title"]
     await turn.end()
     await turn.say(
         "application/deadline",
         keyboard(
             [
                 buttons.STEP.button(
-                    label("step_done", code="filed"), (dossier_id, progress.Step.FILED)
+                    label("step_done", code="filed"), (dossier.id, progress.Step.FILED)
                 )
             ],
-            [calendar_button(dossier_id)],
+            [calendar_button(dossier.id)],
         ),
+        dossier=dossier,
         company=client.company_name if client else None,
         enterprise_number=format_enterprise_number(number) if number else None,
-        title=title,
         start=start,
         deadline=check.deadline,
         days_left=check.days_left,
         service=service,
-        scheme=scheme,
+        scheme=check.scheme,
     )
-
-
-async def _ask_amount(
-    turn: Turn, template: str, *, size_known: bool = False, **values: Any
-) -> None:
-    rows = [[buttons.AMOUNT_UNKNOWN.button(label("amount_unknown"), True)]]
-    if size_known:
-        rows.append([buttons.SIZE.button(label("other_size"), "wijzig")])
-    await turn.say(
-        template,
-        keyboard(*rows),
-        size=turn.draft.get("size"),
-        size_known=size_known,
-        **values,
-    )
-
-
-async def _ask_agreement(turn: Turn, template: str) -> None:
-    service = _service(turn)
-    markup = column(
-        [
-            buttons.AGREEMENT.button(label("yes_signed", enrolment=service.enrolment), "ja"),
-            buttons.AGREEMENT.button(label("not_yet"), "nee"),
-        ]
-    )
-    await turn.say(template, markup, service=service)
-
-
-def _size_keyboard() -> Keyboard:
-    return keyboard([buttons.SIZE.button(label("size", code=size), size) for size in SIZES])
-
-
-def _theme_keyboard(service: Service) -> Keyboard:
-    return column(
-        buttons.THEME.button(label("choice", name=t.name), t.code) for t in service.themes
-    )
-
-
-def _today_scheme(turn: Turn) -> Scheme:
-    return turn.rules.scheme_for(turn.today)
+    # A size known from before is not asked; the amount question offers to change it.
+    await details.begin(turn, dossier, size_from_profile=size is not None)
 
 
 def _service(turn: Turn) -> Service:
-    return _today_scheme(turn).service(turn.draft["service"])
+    """The chosen service, as the rules of the start date (or, before it, of today) name it."""
+    code = turn.draft["service"]
+    if "start" in turn.draft:
+        return scheme_of(turn).service(code)
+    return next(s for s in services_on_offer(turn) if s.code == code)
 
 
 FLOW = Flow(
@@ -345,18 +255,7 @@ FLOW = Flow(
     keeps_draft=True,
     steps={
         **resume_step(start_afresh),
-        _SERVICE: Step(
-            ask=ask_service, buttons=(on(buttons.SERVICE, on_service),), retry=retry_service
-        ),
-        _THEME: Step(ask=ask_theme, buttons=(on(buttons.THEME, on_theme),), retry=retry_theme),
-        _TITLE: Step(ask=ask_title, text=on_title, retry=retry_title),
-        _SIZE: Step(ask=ask_size, buttons=(on(buttons.SIZE, on_size),), retry=retry_size),
-        _AMOUNT: Step(
-            ask=ask_amount,
-            text=on_amount,
-            buttons=(on(buttons.AMOUNT_UNKNOWN, on_amount_unknown), on(buttons.SIZE, on_size)),
-            retry=retry_amount,
-        ),
+        _SERVICE: service_step(ask_service, services_on_offer, on_service),
         _AGREEMENT: Step(
             ask=ask_agreement,
             buttons=(on(buttons.AGREEMENT, on_agreement),),
@@ -364,5 +263,6 @@ FLOW = Flow(
         ),
         _START: Step(ask=ask_start, text=on_start_date, retry=retry_start),
         _FAR: Step(ask=ask_far, buttons=(on(buttons.FAR_AHEAD, on_far),), retry=ask_far),
+        _THEME: theme_step(on_theme),
     },
 )

@@ -36,7 +36,7 @@ async def ask_dossier(turn: Turn) -> None:
     """Which dossier (one button per open dossier)."""
     dossiers = await list_open_dossiers(turn.tx, turn.user_id)
     choices = [
-        buttons.CHANGE_DOSSIER.button(label("choice", name=d.title), d.id) for d in dossiers
+        buttons.CHANGE_DOSSIER.button(label("dossier_choice", dossier=d), d.id) for d in dossiers
     ]
     turn.go(_DOSSIER)
     await turn.say("change_date/ask_dossier", column(choices[:MAX_LISTED]))
@@ -110,7 +110,7 @@ async def on_new_date(turn: Turn, text: str) -> None:
         return
     field: DateField = "confirmed" if turn.draft["field"] == "confirmed" else "start"
     if field == "start":
-        check = check_start(turn.rules, dossier.service, dossier.theme, parsed, today)
+        check = check_start(turn.rules, dossier.service, parsed, today, theme_code=dossier.theme)
         if check.verdict is not StartVerdict.OK:
             # Nothing is saved: with that start the dossier could not go on.
             await turn.end()
@@ -128,7 +128,7 @@ async def on_new_date(turn: Turn, text: str) -> None:
         return
     await sync_reminders(turn.services, turn.tx, fresh)
     await turn.say("change_date/changed", field=field, day=parsed)
-    await turn.send(*dossier_view(turn.services, fresh))
+    await turn.send(*await dossier_view(turn.services, turn.tx, fresh))
 
 
 async def _chosen(turn: Turn) -> Dossier | None:

@@ -6,11 +6,13 @@ from collections.abc import Awaitable, Callable
 
 from bot import buttons
 from bot.buttons import Button, Keyboard, keyboard
-from bot.domain.progress import Dossier, current_deadline, next_step, own_share_due
+from bot.domain.progress import Dossier, current_deadline, missing_details, next_step
+from bot.figures import figures_for
 from bot.flows import Flow, Step, on
 from bot.services import Services
 from bot.texts import label, render
 from bot.turn import Turn
+from storage.db import Store
 
 Handler = Callable[[Turn], Awaitable[None]]
 
@@ -72,12 +74,16 @@ def calendar_button(dossier_id: int) -> Button:
     return buttons.CALENDAR.button(label("to_calendar"), dossier_id)
 
 
-def dossier_view(services: Services, dossier: Dossier) -> tuple[str, Keyboard | None]:
-    """A dossier's status message, the button for its next step and, while a deadline is
-    open, the button that puts it in the client's calendar."""
+async def dossier_view(
+    services: Services, store: Store, dossier: Dossier
+) -> tuple[str, Keyboard | None]:
+    """A dossier's status message with its figures and what is still missing; the button
+    for its next step, "Aanvullen" when details are missing and, while a deadline is open,
+    the button that puts it in the client's calendar."""
     scheme = services.rules.scheme_for(dossier.start_date)
     step = next_step(dossier, scheme)
     deadline = current_deadline(dossier, scheme, services.clock.today())
+    missing = missing_details(dossier, scheme)
     text = render(
         "dossiers/status",
         dossier=dossier,
@@ -86,13 +92,14 @@ def dossier_view(services: Services, dossier: Dossier) -> tuple[str, Keyboard | 
         scheme=scheme,
         step=step.value if step else None,
         deadline=deadline,
-        own_share=own_share_due(dossier, scheme),
+        figures=await figures_for(store, services.rules, dossier),
+        missing=[detail.value for detail in missing],
     )
-    if step is None:
-        return text, None
-    rows: list[list[Button]] = [
-        [buttons.STEP.button(label("step_done", code=step.value), (dossier.id, step))]
-    ]
-    if deadline is not None and not deadline.missed:
+    rows: list[list[Button]] = []
+    if step is not None:
+        rows.append([buttons.STEP.button(label("step_done", code=step.value), (dossier.id, step))])
+    if missing and step is not None:
+        rows.append([buttons.DETAILS.button(label("complete_details"), dossier.id)])
+    if step is not None and deadline is not None and not deadline.missed:
         rows.append([calendar_button(dossier.id)])
-    return text, keyboard(*rows)
+    return text, keyboard(*rows) if rows else None

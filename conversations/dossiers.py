@@ -36,7 +36,7 @@ async def on_deadlines(turn: Turn) -> None:
         return
     await turn.say("dossiers/overview", count=len(dossiers), shown=MAX_LISTED)
     for dossier in dossiers[:MAX_LISTED]:
-        await turn.send(*dossier_view(turn.services, dossier))
+        await turn.send(*await dossier_view(turn.services, turn.tx, dossier))
 
 
 async def show_outdated(turn: Turn, value: tuple[int, Step]) -> None:
@@ -46,7 +46,7 @@ async def show_outdated(turn: Turn, value: tuple[int, Step]) -> None:
         await turn.say("start/stale_button")
         return
     await turn.say("dossiers/step_outdated")
-    await turn.send(*dossier_view(turn.services, dossier))
+    await turn.send(*await dossier_view(turn.services, turn.tx, dossier))
 
 
 async def on_step(turn: Turn, value: tuple[int, Step]) -> None:
@@ -137,7 +137,7 @@ async def _record(turn: Turn, dossier: Dossier, step: Step, day: date) -> None:
         already=not recorded,
         late=deadline is not None and step in DATED_STEPS and day > deadline.due,
     )
-    await turn.send(*dossier_view(turn.services, fresh))
+    await turn.send(*await dossier_view(turn.services, turn.tx, fresh))
 
 
 async def on_vigc_help(turn: Turn, dossier_id: int | None = None) -> None:

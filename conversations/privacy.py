@@ -37,7 +37,7 @@ async def ask_confirmation(turn: Turn) -> None:
 
 async def retry_confirmation(turn: Turn) -> None:
     """Asks again for a yes or no with the buttons."""
-    await turn.say("application/retry_buttons", _confirm_keyboard())
+    await turn.say("questions/use_buttons", _confirm_keyboard())
 
 
 async def on_answer(turn: Turn, answer: str) -> None:

@@ -9,7 +9,8 @@ from datetime import date
 from bot import buttons
 from bot.buttons import Keyboard, keyboard
 from bot.domain.dates import DateRejected, parse_date
-from bot.domain.progress import Dossier, Step, current_deadline, own_share_due, step_date_problem
+from bot.domain.progress import Dossier, Step, current_deadline, step_date_problem
+from bot.figures import figures_for
 from bot.outbox import Kind, text_message
 from bot.staff_overview import Urgency, export_csv, ranked
 from bot.steps import complete_step
@@ -139,7 +140,7 @@ async def _confirm(turn: Turn, dossier: Dossier, day: date) -> None:
         day=day,
         filed_too=filed_too,
         deadline=current_deadline(fresh, scheme, turn.today),
-        own_share=own_share_due(fresh, scheme),
+        figures=await figures_for(turn.tx, turn.rules, fresh),
         notified=notified,
     )
 
@@ -155,9 +156,10 @@ async def _tell_client(turn: Turn, dossier: Dossier, day: date) -> bool:
         dossier=dossier,
         day=day,
         deadline=deadline,
-        own_share=own_share_due(dossier, scheme),
+        scheme=scheme,
+        figures=await figures_for(turn.tx, turn.rules, dossier),
     )
-    text, markup = dossier_view(turn.services, dossier)
+    text, markup = await dossier_view(turn.services, turn.tx, dossier)
     await turn.enqueue(text_message(dossier.client_id, news))
     await turn.enqueue(text_message(dossier.client_id, text, markup))
     return True

@@ -16,7 +16,7 @@ from storage.db import Store, stamp
 DOSSIER_COLUMNS = (
     "id, client_id, service, theme, title, company_size, amount_cents, start_date, "
     + ", ".join(f"{step.value}_on" for step in Step)
-    + ", confirmed_by"
+    + ", confirmed_by, theme_chosen"
 )
 
 
@@ -33,13 +33,15 @@ class NewDossier:
     start_date: date
     company_size: str | None = None
     amount: Decimal | None = None
+    theme_chosen: bool = True
 
 
 async def create_dossier(db: Store, new: NewDossier, now: datetime) -> int:
     moment = stamp(now)
     return await db.insert(
         "INSERT INTO dossiers (client_id, service, theme, title, company_size, amount_cents,"
-        " start_date, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " start_date, theme_chosen, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             new.client_id,
             new.service,
@@ -48,6 +50,7 @@ async def create_dossier(db: Store, new: NewDossier, now: datetime) -> int:
             new.company_size,
             _to_cents(new.amount),
             new.start_date.isoformat(),
+            int(new.theme_chosen),
             moment,
             moment,
         ),
@@ -75,6 +78,50 @@ async def list_open_dossiers(db: Store, client_id: int) -> list[Dossier]:
         (client_id,),
     )
     return [row_to_dossier(row) for row in rows]
+
+
+async def list_client_dossiers(db: Store, client_id: int) -> list[Dossier]:
+    """All of a client's dossiers, closed ones too (they count for the annual cap)."""
+    rows = await db.fetch_all(
+        f"SELECT {DOSSIER_COLUMNS} FROM dossiers WHERE client_id = ? ORDER BY id", (client_id,)
+    )
+    return [row_to_dossier(row) for row in rows]
+
+
+async def set_theme(db: Store, dossier_id: int, theme: str, now: datetime) -> None:
+    await db.execute(
+        "UPDATE dossiers SET theme = ?, theme_chosen = 1, updated_at = ? WHERE id = ?",
+        (theme, stamp(now), dossier_id),
+    )
+
+
+async def set_title(db: Store, dossier_id: int, title: str, now: datetime) -> None:
+    await db.execute(
+        "UPDATE dossiers SET title = ?, updated_at = ? WHERE id = ?",
+        (title, stamp(now), dossier_id),
+    )
+
+
+async def set_size(db: Store, dossier_id: int, size: str, now: datetime) -> None:
+    await db.execute(
+        "UPDATE dossiers SET company_size = ?, updated_at = ? WHERE id = ?",
+        (size, stamp(now), dossier_id),
+    )
+
+
+async def set_amount(db: Store, dossier_id: int, amount: Decimal | None, now: datetime) -> None:
+    await db.execute(
+        "UPDATE dossiers SET amount_cents = ?, updated_at = ? WHERE id = ?",
+        (_to_cents(amount), stamp(now), dossier_id),
+    )
+
+
+async def delete_dossier(db: Store, client_id: int, dossier_id: int) -> bool:
+    """A client's own dossier, with its reminders (the foreign keys cascade)."""
+    deleted = await db.execute(
+        "DELETE FROM dossiers WHERE id = ? AND client_id = ?", (dossier_id, client_id)
+    )
+    return deleted == 1
 
 
 async def record_step(
@@ -134,4 +181,5 @@ def row_to_dossier(row: aiosqlite.Row) -> Dossier:
         amount=None if cents is None else Decimal(cents) / 100,
         done=done,
         confirmed_by=row["confirmed_by"],
+        theme_chosen=bool(row["theme_chosen"]),
     )

@@ -132,3 +132,17 @@ async def cancel_for_client(store: Store, client_id: int) -> int:
         )
         await cancel_sources(tx, SOURCE, ids)
     return len(ids)
+
+
+async def cancel_for_dossier(store: Store, dossier_id: int) -> None:
+    """The dossier is about to go: none of its waiting reminders may still arrive."""
+    async with atomic(store) as tx:
+        rows = await tx.fetch_all(
+            "SELECT id FROM reminders WHERE dossier_id = ? AND status IN ('pending', 'queued')",
+            (dossier_id,),
+        )
+        ids = [row["id"] for row in rows]
+        await tx.executemany(
+            "UPDATE reminders SET status = 'cancelled' WHERE id = ?", [(i,) for i in ids]
+        )
+        await cancel_sources(tx, SOURCE, ids)

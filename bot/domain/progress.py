@@ -11,7 +11,6 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.domain.calculator import calculate_subsidy
 from bot.domain.deadlines import application_deadline, days_left, payment_deadline
 from bot.domain.rules import Rules, Scheme
 
@@ -59,6 +58,13 @@ class Dossier:
     company_size: str | None = None
     done: Mapping[Step, date] = field(default_factory=dict)
     confirmed_by: int | None = None
+    # False while the theme is the plain rate only because the client was not asked yet.
+    theme_chosen: bool = True
+
+    @property
+    def application_day(self) -> date:
+        """The day that decides the dossier's year for the annual cap (see rules.toml)."""
+        return self.done.get(Step.FILED, self.start_date)
 
 
 @dataclass(frozen=True)
@@ -94,14 +100,28 @@ def current_deadline(dossier: Dossier, scheme: Scheme, today: date) -> Deadline 
     return None
 
 
-def own_share_due(dossier: Dossier, scheme: Scheme) -> Decimal | None:
-    """What the client pays into the wallet, when the amount and company size are known."""
-    if dossier.amount is None or dossier.company_size is None:
-        return None
-    result = calculate_subsidy(
-        scheme, dossier.service, dossier.theme, dossier.company_size, dossier.amount
-    )
-    return result.own_share
+class Detail(StrEnum):
+    """What a client can still tell about a dossier after its start date is known."""
+
+    THEME = "theme"
+    TITLE = "title"
+    SIZE = "size"
+    AMOUNT = "amount"
+
+
+def missing_details(dossier: Dossier, scheme: Scheme) -> list[Detail]:
+    """The details not given yet, in the order the bot asks them."""
+    missing = []
+    service = scheme.service(dossier.service)
+    if not dossier.theme_chosen and len(service.themes) > 1:
+        missing.append(Detail.THEME)
+    if not dossier.title:
+        missing.append(Detail.TITLE)
+    if dossier.company_size is None:
+        missing.append(Detail.SIZE)
+    if dossier.amount is None:
+        missing.append(Detail.AMOUNT)
+    return missing
 
 
 class StartVerdict(StrEnum):
@@ -119,9 +139,10 @@ class StartCheck:
 
 
 def check_start(
-    rules: Rules, service_code: str, theme_code: str, start: date, today: date
+    rules: Rules, service_code: str, start: date, today: date, theme_code: str | None = None
 ) -> StartCheck:
-    """Judge a project start date: in time, too late, or a service its rules do not cover.
+    """Judge a project start date: in time, too late, or a service (or, when given, a theme)
+    the rules of that date do not cover.
 
     A date before the oldest scheme is judged with the oldest scheme's deadline: such a
     start is long past its deadline anyway.
@@ -139,9 +160,11 @@ def check_start(
     return StartCheck(verdict, scheme, deadline, left)
 
 
-def _offers(scheme: Scheme, service_code: str, theme_code: str) -> bool:
+def _offers(scheme: Scheme, service_code: str, theme_code: str | None) -> bool:
     try:
-        scheme.theme(service_code, theme_code)
+        service = scheme.service(service_code)
+        if theme_code is not None:
+            service.theme(theme_code)
     except KeyError:
         return False
     return True

@@ -40,6 +40,8 @@ class Theme:
     code: str
     name: str
     rates: Mapping[str, Decimal] = field(hash=False)
+    # The plain rate, for any subject that is not one of the service's special themes.
+    standard: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,15 @@ class Service:
     # True: the client enrols (training) and the project starts on the first lesson.
     # False: the client signs an agreement and the project starts with the collaboration.
     enrolment: bool
+
+    @property
+    def restricted(self) -> bool:
+        """Supported only for its themes (no plain rate for other subjects)."""
+        return not any(theme.standard for theme in self.themes)
+
+    @property
+    def standard_theme(self) -> Theme | None:
+        return next((theme for theme in self.themes if theme.standard), None)
 
     def theme(self, code: str) -> Theme:
         """The theme with this code; KeyError when this service does not offer it."""
@@ -195,10 +206,14 @@ def _theme(entry: Any, parent: str, number: int) -> Theme:
     table = _table(entry, f"{parent}, theme #{number}")
     code = _code(table, f"{parent}, theme #{number}")
     where = f"{parent}, theme {code!r}"
+    standard = table.get("standard", False)
+    if not isinstance(standard, bool):
+        raise RulesError(f"{where}: standard must be true or false")
     return Theme(
         code=code,
         name=_text(table, "name", where),
         rates=_per_size(table, "rates", where, maximum=Decimal(100)),
+        standard=standard,
     )
 
 

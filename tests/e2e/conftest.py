@@ -12,7 +12,7 @@ import pytest
 from bot import buttons
 from bot.clock import Clock
 from bot.config import Settings, load_settings
-from bot.emulator import BotApiEmulator, FakeUser
+from bot.emulator import BotApiEmulator, FakeUser, SentMessage
 from bot.runner import BotRuntime
 from tests.e2e.process import kill_leftovers
 
@@ -99,35 +99,54 @@ async def say(user: FakeUser, text: str, replies: int = 1) -> list:
     return await user.wait_for_messages(replies)
 
 
-async def press(user: FakeUser, button: str, replies: int = 1) -> list:
-    """The user presses the button labelled `button` on the latest keyboard."""
-    await user.press(button)
+async def press(
+    user: FakeUser, button: str, replies: int = 1, message: SentMessage | None = None
+) -> list:
+    """The user presses the button labelled `button` on `message` (default: the latest
+    keyboard); returns the bot's `replies` new messages."""
+    await user.press(button, message)
     return await user.wait_for_messages(replies)
 
 
-# The answers to the questions between the title and the start date, by the button to press.
-_ANSWERS_BEFORE_START = ("Klein", "Nog niet gekend", "Ja, ik ben ingeschreven")
+# The button that says the agreement is signed (advice) or the client is enrolled (training).
+AGREED = {"Opleiding": "Ja, ik ben ingeschreven", "Advies": "Ja, de overeenkomst is getekend"}
+STANDARD_THEME = "Ander thema (standaardtarief)"
 
 
-async def walk_to_start_date(
-    user: FakeUser, title: str, service: str = "Opleiding", theme: str | None = "Algemeen"
-) -> None:
-    """Run /aanvraag up to the start date question (the shortest answers on the way)."""
+async def walk_to_start_date(user: FakeUser, service: str = "Opleiding") -> None:
+    """Run /aanvraag up to the start date question."""
     await say(user, "/aanvraag")
     await press(user, service)
-    if theme is not None:
-        await press(user, theme)
-    [message] = await say(user, title)
-    for _ in range(5):
-        if "startdatum" in message.text:
-            return
-        button = next(b for b in message.buttons if b.startswith(_ANSWERS_BEFORE_START))
-        [message] = await press(user, button)
-    raise AssertionError(f"no start date question; last message: {message.text!r}")
+    [ask_start] = await press(user, AGREED[service])
+    assert "startdatum" in ask_start.text, ask_start.text
 
 
-async def create_dossier(user: FakeUser, title: str, start: str) -> None:
-    """A whole /aanvraag with the start date `start`."""
-    await walk_to_start_date(user, title)
-    [deadline] = await say(user, start)
+async def create_dossier(
+    user: FakeUser,
+    title: str,
+    start: str,
+    *,
+    theme: str = STANDARD_THEME,
+    size: str = "Klein",
+    amount: str | None = None,
+) -> SentMessage:
+    """A whole /aanvraag with the start date `start`, then its details; returns the final
+    dossier view (its buttons: the next step, Aanvullen while something is missing, …)."""
+    await walk_to_start_date(user)
+    deadline, message = await say(user, start, replies=2)
     assert "Dien uw subsidieaanvraag in" in deadline.text, deadline.text
+    for _ in range(6):
+        text = message.text
+        if text.startswith("📁"):
+            return message
+        if theme in message.buttons:
+            [message] = await press(user, theme)
+        elif "korte naam" in text:
+            [message] = await say(user, title)
+        elif size in message.buttons:
+            [message] = await press(user, size)
+        elif "exclusief btw" in text:
+            [message] = await (say(user, amount) if amount else press(user, "Nog niet gekend"))
+        else:
+            raise AssertionError(f"unexpected question: {text!r}")
+    raise AssertionError(f"no dossier view; last message: {message.text!r}")

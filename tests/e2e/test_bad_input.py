@@ -6,15 +6,15 @@ import pytest
 
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.runner import BotRuntime
-from tests.e2e.conftest import press, say, walk_to_start_date
+from tests.e2e.conftest import STANDARD_THEME, press, say, walk_to_start_date
 
 
 async def _to_start_date(client: FakeUser) -> None:
-    await walk_to_start_date(client, "Veilig werken")
+    await walk_to_start_date(client)
 
 
 async def _still_asks_for_a_date(client: FakeUser) -> None:
-    [deadline] = await say(client, "1/12/2026")
+    deadline, _ = await say(client, "1/12/2026", replies=2)
     assert "dinsdag 15 december 2026" in deadline.text
 
 
@@ -52,14 +52,14 @@ async def test_text_where_a_button_is_expected(runtime: BotRuntime, client: Fake
     [answer] = await say(client, "opleiding graag")
     assert "Kies een van de knoppen" in answer.text
     assert answer.buttons == ["Opleiding", "Advies"]
-    [ask_theme] = await press(client, "Opleiding")
-    assert "Algemeen" in ask_theme.buttons
+    [ask_agreement] = await press(client, "Opleiding")
+    assert "Ja, ik ben ingeschreven" in ask_agreement.buttons
 
 
 async def test_overlong_title_is_refused(runtime: BotRuntime, client: FakeUser) -> None:
-    await say(client, "/aanvraag")
-    await press(client, "Opleiding")
-    await press(client, "Algemeen")
+    await _to_start_date(client)
+    await say(client, "1/12/2026", replies=2)
+    await press(client, STANDARD_THEME)
     [answer] = await say(client, "t" * 5000)
     assert "te lang" in answer.text
     assert len(answer.text) < 300
@@ -74,7 +74,7 @@ async def test_old_button_mid_flow_reasks(runtime: BotRuntime, client: FakeUser)
     await client.press_data(ask_service.message_id, "svc:advies")
     [answer] = await client.wait_for_messages(1)
     assert "Kies een van de knoppen" in answer.text
-    assert "Algemeen" in answer.buttons
+    assert "Ja, ik ben ingeschreven" in answer.buttons
 
 
 async def test_old_button_outside_a_flow(runtime: BotRuntime, client: FakeUser) -> None:
@@ -146,10 +146,10 @@ async def test_an_exception_is_logged_and_the_user_told(
 async def test_starting_a_flow_leaves_the_one_before(
     runtime: BotRuntime, client: FakeUser
 ) -> None:
-    [ask_size] = await say(client, "/berekenen")
-    assert ask_size.buttons  # the calculator waits for a button now
-    await walk_to_start_date(client, "Wissel")
-    [deadline] = await say(client, "1/12/2026")
+    [ask_service] = await say(client, "/berekenen")
+    assert ask_service.buttons  # the calculator waits for a button now
+    await walk_to_start_date(client)
+    deadline, _ = await say(client, "1/12/2026", replies=2)
     await client.press("📅 Zet in mijn agenda", deadline)
     [calendar] = await client.wait_for_messages(1)
     assert calendar.kind == "document"

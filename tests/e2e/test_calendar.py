@@ -8,24 +8,15 @@ from icalendar import Calendar
 
 from bot.emulator import FakeUser, SentMessage
 from bot.runner import BotRuntime
-from tests.e2e.conftest import press, say
+from tests.e2e.conftest import create_dossier, press, say
 
 AGENDA = "📅 Zet in mijn agenda"
 
 
 async def _create_dossier(client: FakeUser, title: str, amount: str | None = None) -> SentMessage:
-    await say(client, "/aanvraag")
-    await press(client, "Opleiding")
-    await press(client, "Algemeen")
-    await say(client, title)
-    await press(client, "Klein")
-    if amount is None:
-        await press(client, "Nog niet gekend")
-    else:
-        await say(client, amount)
-    await press(client, "Ja, ik ben ingeschreven")
-    [deadline] = await say(client, "1/12/2026")
-    return deadline
+    """The dossier, its details answered; returns its deadline message."""
+    await create_dossier(client, title, "1/12/2026", amount=amount)
+    return next(m for m in client.messages if "Dien uw subsidieaanvraag in" in m.text)
 
 
 def _parse(document: SentMessage) -> Calendar:
@@ -39,8 +30,8 @@ def _parse(document: SentMessage) -> Calendar:
 
 async def test_ics_from_the_deadline_message(runtime: BotRuntime, client: FakeUser) -> None:
     deadline = await _create_dossier(client, "Veilig werken & <co>")
-    assert deadline.buttons == ["✅ Aanvraag ingediend", AGENDA]
-    [document] = await press(client, AGENDA)
+    assert deadline.buttons == ["📨 Ik heb de aanvraag ingediend", AGENDA]
+    [document] = await press(client, AGENDA, message=deadline)
     assert "Veilig werken & <co>" in document.caption
     assert "Google Agenda, Outlook of Apple Agenda" in document.caption
 
@@ -66,8 +57,8 @@ async def test_ics_from_the_deadline_message(runtime: BotRuntime, client: FakeUs
     assert alarm.decoded("TRIGGER") == -timedelta(hours=15)  # 09:00 the day before
 
     # Asking for the file is not an answer: the step button still works afterwards.
-    assert deadline.buttons == ["✅ Aanvraag ingediend", AGENDA]
-    [ask_filed] = await press(client, "✅ Aanvraag ingediend")
+    assert deadline.buttons == ["📨 Ik heb de aanvraag ingediend", AGENDA]
+    [ask_filed] = await press(client, "📨 Ik heb de aanvraag ingediend", message=deadline)
     assert ask_filed.buttons == ["Vandaag", "Gisteren"]
 
 
@@ -75,17 +66,18 @@ async def test_ics_from_termijnen_has_the_payment_deadline_and_own_share(
     runtime: BotRuntime, client: FakeUser
 ) -> None:
     await _create_dossier(client, "Opleiding A", amount="2000")
-    await press(client, "✅ Aanvraag ingediend")
+    await press(client, "📨 Ik heb de aanvraag ingediend")
     _, waiting = await press(client, "Vandaag", replies=2)
-    assert waiting.buttons == ["✅ VIGC heeft bevestigd"]  # no deadline runs: nothing to add
+    assert waiting.buttons == ["📬 VIGC heeft bevestigd"]  # no deadline runs: nothing to add
     await client.press_data(waiting.message_id, "agenda:1")  # an older file button
     [nothing] = await client.wait_for_messages(1)
     assert "geen openstaande termijn" in nothing.text
-    await press(client, "✅ VIGC heeft bevestigd")
+    await press(client, "📬 VIGC heeft bevestigd")
     await say(client, "vandaag", replies=2)
 
     _, status = await say(client, "/termijnen", replies=2)
-    assert status.buttons == ["✅ Eigen bijdrage gestort", AGENDA]
+    assert status.buttons == ["💶 Mijn bijdrage is gestort", AGENDA]
+    assert "regels vanaf" in status.text
     [document] = await press(client, AGENDA)
     [event] = _parse(document).walk("VEVENT")
     assert event.decoded("DTSTART") == date(2026, 12, 28)
@@ -93,7 +85,8 @@ async def test_ics_from_termijnen_has_the_payment_deadline_and_own_share(
     assert "eigen bijdrage storten" in str(event["SUMMARY"])
     description = str(event["DESCRIPTION"])
     assert "€ 1.400,00" in description
-    assert "Sodexo" in description
+    assert "regels vanaf zondag 1 februari 2026" in description
+    assert "op de rekening van Sodexo staan" in description
     assert str(event["UID"]) == "dossier-1-payment@kmo-portefeuille-assistent.vigc"
 
     # The same dossier and deadline always get the same UID: importing again updates.

@@ -35,9 +35,9 @@ async def test_changing_the_confirmation_moves_the_payment_deadline(
     runtime: BotRuntime, client: FakeUser
 ) -> None:
     await create_dossier(client, "Betaling", "1/12/2026")
-    await press(client, "✅ Aanvraag ingediend")
+    await press(client, "📨 Ik heb de aanvraag ingediend")
     await press(client, "Gisteren", replies=2)
-    await press(client, "✅ VIGC heeft bevestigd")
+    await press(client, "📬 VIGC heeft bevestigd")
     await press(client, "Vandaag", replies=2)  # pay by 28 December
     await say(client, "/wijzig")
     await press(client, "Bevestiging door VIGC")

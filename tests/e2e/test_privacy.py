@@ -10,7 +10,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.emulator import BotApiEmulator, FakeUser
 from bot.runner import BotRuntime
-from tests.e2e.conftest import CLIENT_ID, press, say
+from tests.e2e.conftest import CLIENT_ID, STANDARD_THEME, create_dossier, press, say
 
 OTHER_ID = 1002
 
@@ -64,17 +64,10 @@ async def _build_up_a_history(client: FakeUser) -> None:
     await press(client, "Ik ben al geregistreerd")
     await say(client, "Jansen bv")
     await say(client, "0123.456.749")
-    await say(client, "/aanvraag")
-    await press(client, "Opleiding")
-    await press(client, "Algemeen")
-    await say(client, "Veilig werken")
-    await press(client, "Middelgroot")
-    await say(client, "3000")
-    await press(client, "Ja, ik ben ingeschreven")
-    await say(client, "1/12/2026")
+    await create_dossier(client, "Veilig werken", "1/12/2026", size="Middelgroot", amount="3000")
     # Half-way through a calculation: a conversation state and a draft are stored too.
     await say(client, "/berekenen")
-    await press(client, "Klein")
+    await press(client, "Opleiding")
 
 
 async def test_vergeetmij_leaves_no_row_with_the_users_id(
@@ -139,10 +132,8 @@ async def test_vergeetmij_can_be_declined(
     assert "niets gewist" in kept.text
     # The calculation that was open goes on where it was.
     await say(client, "/berekenen")
-    [ask_service] = await press(client, "▶️ Verder gaan")
-    assert ask_service.buttons == ["Opleiding", "Advies"]
-    [ask_theme] = await press(client, "Opleiding")
-    assert ask_theme.buttons == ["Algemeen", "Cybersecurity", "Energie-efficiëntie"]
+    [ask_theme] = await press(client, "▶️ Verder gaan")
+    assert ask_theme.buttons == ["Cybersecurity", "Energie-efficiëntie", STANDARD_THEME]
     await say(client, "/annuleer")
     header, _ = await say(client, "/termijnen", replies=2)
     assert "1 lopend dossier" in header.text

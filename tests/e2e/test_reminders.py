@@ -45,7 +45,7 @@ async def test_one_message_at_each_reminder_moment(runtime: BotRuntime, client: 
         assert "dinsdag 15 december 2026" in reminder.text
         assert expected[offset] in reminder.text
         assert "DV.O101579" in reminder.text
-        assert reminder.buttons == ["✅ Gedaan", "🙋 Hulp van VIGC"]
+        assert reminder.buttons == ["👍 Gedaan", "🙋 Hulp van VIGC"]
         assert await _at(runtime, client, moment.replace(minute=30)) == []  # never twice
 
 
@@ -107,9 +107,9 @@ async def test_downtime_over_two_moments_sends_only_the_latest(
 async def test_gedaan_stops_the_remaining_reminders(runtime: BotRuntime, client: FakeUser) -> None:
     await create_dossier(client, "Snel", "1/12/2026")
     await _at(runtime, client, MOMENTS[7])
-    recorded, status = await press(client, "✅ Gedaan", replies=2)
+    recorded, status = await press(client, "👍 Gedaan", replies=2)
     assert "aanvraag ingediend op dinsdag 8 december 2026" in recorded.text
-    assert status.buttons[0] == "✅ VIGC heeft bevestigd"
+    assert status.buttons[0] == "📬 VIGC heeft bevestigd"
     for moment in [*MOMENTS.values(), MISSED]:
         assert await _at(runtime, client, moment.replace(minute=2)) == []
 
@@ -118,13 +118,13 @@ async def test_payment_reminders_follow_the_confirmation(
     runtime: BotRuntime, client: FakeUser
 ) -> None:
     await create_dossier(client, "Betalen", "1/12/2026")
-    await press(client, "✅ Aanvraag ingediend")
+    await press(client, "📨 Ik heb de aanvraag ingediend")
     await press(client, "Vandaag", replies=2)
-    await press(client, "✅ VIGC heeft bevestigd")
+    await press(client, "📬 VIGC heeft bevestigd")
     await press(client, "Vandaag", replies=2)  # confirmed 28/11 -> pay by 28/12
     assert await _at(runtime, client, MOMENTS[7]) == []  # application reminders are gone
     [reminder] = await _at(runtime, client, _brussels(2026, 12, 21, 9))
-    assert "Stort uw eigen bijdrage" in reminder.text
+    assert "op de rekening van Sodexo staan" in reminder.text
     assert "Sodexo" in reminder.text
     assert "maandag 28 december 2026" in reminder.text
 
@@ -226,7 +226,7 @@ async def test_kill_between_queueing_and_sending_then_restart(
     await again.start()  # the outbox row is still pending: sent now
     try:
         await again.pass_reminders()
-        [reminder] = await client.wait_until_idle()
+        *_, reminder = await client.wait_until_idle()  # (after the last reply in flight)
         assert "Nog 7 dagen." in reminder.text
         await again.pass_reminders()
         assert await client.wait_until_idle() == []
@@ -240,7 +240,7 @@ async def test_a_half_finished_flow_does_not_swallow_gedaan(
     await create_dossier(client, "Onderbroken", "1/12/2026")
     [reminder] = await _at(runtime, client, MOMENTS[7])
     await say(client, "/berekenen")  # left unfinished: the calculator waits for a button
-    await client.press("✅ Gedaan", reminder)
+    await client.press("👍 Gedaan", reminder)
     recorded, _ = await client.wait_for_messages(2)
     assert "aanvraag ingediend op dinsdag 8 december 2026" in recorded.text
 

@@ -185,8 +185,8 @@ async def test_bevestig_tells_the_client_and_starts_the_payment_reminders(
     assert "VIGC heeft uw aanvraag bevestigd op zaterdag 28 november 2026" in news.text
     assert "ten laatste op maandag 28 december 2026" in news.text
     assert "€" in news.text  # the own share, now that amount and size are known
-    assert "stort uw eigen bijdrage" in status.text
-    assert status.buttons[0] == "✅ Eigen bijdrage gestort"
+    assert "zorg dat uw eigen bijdrage" in status.text
+    assert status.buttons[0] == "💶 Mijn bijdrage is gestort"
 
     rows = await runtime.db.fetch_all(
         "SELECT offset_days FROM reminders WHERE dossier_id = ? AND kind = 'payment'"
@@ -197,7 +197,7 @@ async def test_bevestig_tells_the_client_and_starts_the_payment_reminders(
     clock.travel_to(datetime(2026, 12, 21, 9, 0, 30, tzinfo=BRUSSELS))
     runtime.services.reminders_wakeup.set()
     [reminder] = await client.wait_for_messages()
-    assert "Stort uw eigen bijdrage" in reminder.text
+    assert "op de rekening van Sodexo staan" in reminder.text
     assert "maandag 28 december 2026" in reminder.text
 
     [audit] = [a for a in await recent_actions(runtime.db) if a.action == "confirm"]
@@ -218,7 +218,7 @@ async def test_whoever_confirms_first_counts(
 
     # The client is first for the first dossier...
     _, status_first, status_second = await say(client, "/termijnen", replies=3)
-    await client.press("✅ VIGC heeft bevestigd", message=status_first)
+    await client.press("📬 VIGC heeft bevestigd", message=status_first)
     await client.wait_for_messages()
     await press(client, "Gisteren", replies=2)
     [already] = await say(staff, f"/bevestig {first}")
@@ -231,10 +231,10 @@ async def test_whoever_confirms_first_counts(
     [done] = await say(staff, f"/bevestig #{second} 26/11")
     assert "op donderdag 26 november 2026" in done.text
     await client.wait_for_messages(2)
-    await client.press("✅ VIGC heeft bevestigd", message=status_second)
+    await client.press("📬 VIGC heeft bevestigd", message=status_second)
     outdated, current = await client.wait_for_messages(2)
     assert "al gedaan" in outdated.text
-    assert "stort uw eigen bijdrage" in current.text
+    assert "zorg dat uw eigen bijdrage" in current.text
     [again] = await say(staff, f"/bevestig {second}")
     assert f"genoteerd door VIGC (medewerker {STAFF_ID})" in again.text
 
@@ -270,4 +270,4 @@ async def test_bevestig_records_an_unreported_filing_too(
     assert "De klant had de indiening nog niet gemeld" in done.text
     news, status = await client.wait_for_messages(2)
     assert "maandag 28 december 2026" in news.text
-    assert status.buttons[0] == "✅ Eigen bijdrage gestort"
+    assert status.buttons[0] == "💶 Mijn bijdrage is gestort"

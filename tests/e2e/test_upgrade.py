@@ -58,17 +58,22 @@ async def _everyone_goes_on(users: dict[int, FakeUser], staff: FakeUser) -> None
     for uid in (2001, 2002, 2003):
         assert [m.text for m in users[uid].messages].count("Welkom in 2027!") == 1
     # Where a button answer was awaited, the question came again, with new buttons.
-    for user in (users[2007], users[2009], staff):
+    for user in (users[2002], users[2007], users[2009], staff):
         texts = [m.text for m in user.new_messages()]
         assert any("vernieuwd" in text for text in texts), texts
         user.mark()
-    for user in (users[2001], users[2002], users[2003]):
+    for user in (users[2001], users[2003]):
         user.mark()
+    # Bram was asked his project's name; /aanvraag now asks that after the start date, so
+    # he is at the agreement question, and his service and theme come along.
+    [ask_start] = await press(users[2002], "Ja, ik ben ingeschreven")
+    assert "startdatum" in ask_start.text
+    deadline, ask_title = await say(users[2002], "1/12/2026", replies=2)
+    assert "korte naam" in ask_title.text  # the theme (cybersecurity) is known already
     # Typed answers simply go on.
-    [ask_size] = await say(users[2002], "Cyber voor iedereen")  # Bram: the title
-    assert "groot" in ask_size.text
-    [deadline] = await say(users[2003], "1/12/2026")  # Chris: the start date
-    assert "Excel voor gevorderden" in deadline.text
+    deadline, ask_amount = await say(users[2003], "1/12/2026", replies=2)  # Chris: the date
+    assert "Excel voor gevorderden" in deadline.text  # with the name he gave before
+    assert "middelgrote onderneming" in ask_amount.text
     [ask_number] = await say(users[2004], "Peeters nv")  # Dirk: the company name
     assert "ondernemingsnummer" in ask_number.text
     [result] = await say(users[2005], "2000")  # Eva: the amount

@@ -46,22 +46,24 @@ CLIENT, OTHER, STRANGER, STAFF = 1001, 1002, 1003, 900
 USERS = (CLIENT, OTHER, STRANGER, STAFF)
 # Enough of a draft for each step's question to be asked (the answers before it).
 DRAFTS: dict[tuple[str, str], dict[str, Any]] = {
-    ("aanvraag", "thema"): {"service": "opleiding"},
-    ("aanvraag", "titel"): {"service": "opleiding", "theme": "algemeen"},
-    ("aanvraag", "grootte"): {"service": "opleiding", "theme": "algemeen", "title": "T"},
-    ("aanvraag", "bedrag"): {"service": "opleiding", "theme": "algemeen", "title": "T"},
-    ("aanvraag", "overeenkomst"): {"service": "advies", "theme": "cybersecurity", "title": "T"},
-    ("aanvraag", "startdatum"): {"service": "opleiding", "theme": "algemeen", "title": "T"},
-    ("aanvraag", "ver_weg"): {
-        "service": "opleiding",
-        "theme": "algemeen",
-        "title": "T",
-        "pending_start": "2028-01-01",
+    ("aanvraag", "overeenkomst"): {"service": "advies"},
+    ("aanvraag", "startdatum"): {"service": "opleiding"},
+    ("aanvraag", "ver_weg"): {"service": "opleiding", "pending_start": "2028-01-01"},
+    ("aanvraag", "thema"): {"service": "advies", "start": "2026-11-27"},
+    **{
+        ("aanvullen", step): {
+            "dossier": 1,
+            "start": "2026-11-27",
+            "service": "opleiding",
+            "size": "klein",
+            "pending_amount": "50",
+        }
+        for step in ("thema", "titel", "grootte", "bedrag", "minimum")
     },
-    ("berekenen", "grootte"): {"start": "2026-11-28"},
+    ("berekenen", "dienst"): {"start": "2026-11-28"},
     ("berekenen", "startdatum"): {"start": "2026-11-28"},
-    ("berekenen", "dienst"): {"start": "2026-11-28", "size": "klein"},
-    ("berekenen", "thema"): {"start": "2026-11-28", "size": "klein", "service": "opleiding"},
+    ("berekenen", "thema"): {"start": "2026-11-28", "service": "opleiding"},
+    ("berekenen", "grootte"): {"start": "2026-11-28", "service": "opleiding", "theme": "algemeen"},
     ("berekenen", "bedrag"): {
         "start": "2026-11-28",
         "size": "klein",
@@ -210,7 +212,7 @@ async def _offered_anywhere(services: Services, tx: Tx, user_id: int) -> set[str
     offered = {f"menu:{item}" for item in buttons.MENU_ITEMS}
     for dossier in await list_open_dossiers(tx, user_id):
         step = next_step(dossier, services.rules.scheme_for(dossier.start_date))
-        offered |= {f"hulp:{dossier.id}", f"agenda:{dossier.id}"}
+        offered |= {f"hulp:{dossier.id}", f"agenda:{dossier.id}", f"aanvul:{dossier.id}"}
         if step is not None:
             offered |= {f"stap:{dossier.id}:{step.value}", f"klaar:{dossier.id}:{step.value}"}
     row = await tx.fetch_one("SELECT registration_step FROM clients WHERE user_id = ?", (user_id,))

@@ -10,6 +10,7 @@ from icalendar import Calendar
 from bot.calendar_export import dossier_calendar, filename_for, open_deadlines
 from bot.domain.progress import DeadlineKind, Dossier, Step
 from bot.domain.rules import load_rules
+from bot.domain.support import figures_of
 
 RULES = load_rules()
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -29,7 +30,8 @@ def _dossier(**changes: object) -> Dossier:
 
 
 def _events(dossier: Dossier) -> list:
-    content = dossier_calendar(dossier, RULES.scheme_for(dossier.start_date), NOW)
+    figures = figures_of(RULES, [dossier])[dossier.id]
+    content = dossier_calendar(dossier, RULES.scheme_for(dossier.start_date), NOW, figures)
     assert content is not None
     return Calendar.from_ical(content).walk("VEVENT")
 
@@ -92,7 +94,8 @@ def test_payment_deadline_names_the_own_share_when_known() -> None:
     assert event.decoded("DTSTART") == date(2027, 1, 3)
     assert str(event["UID"]) == "dossier-7-payment@kmo-portefeuille-assistent.vigc"
     assert "€ 1.400,00" in str(event["DESCRIPTION"])
-    assert "Sodexo" in str(event["DESCRIPTION"])
+    assert "regels vanaf zondag 1 februari 2026" in str(event["DESCRIPTION"])
+    assert "op de rekening van Sodexo staan" in str(event["DESCRIPTION"])
 
 
 def test_filename() -> None:
