@@ -29,6 +29,11 @@ _ENV.filters["euro"] = format_euro
 _ENV.filters["procent"] = format_percent
 
 
+def environment() -> Environment:
+    """The one jinja2 environment (for tools that inspect the templates)."""
+    return _ENV
+
+
 def render(name: str, /, **context: Any) -> str:
     """Render `messages_nl/<name>.html` to Telegram HTML (user values are escaped)."""
     text = _ENV.get_template(f"{name}.html").render(**context).strip()

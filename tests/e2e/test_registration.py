@@ -47,7 +47,10 @@ async def test_whole_registration_with_a_stop_after_step_3_and_a_restart(
     [step2] = await press(client, DONE)
     assert "Stap 2 van 6" in step2.text
     assert "applicatiegebruiker" in step2.text
-    assert "federaal token" in step2.text
+    assert "federaal token" not in step2.text  # phased out on 31 January 2024
+    assert "itsme" in step2.text
+    assert "beveiligingscode" in step2.text
+    assert "www.csam.be" in step2.text
     assert "e-ID" in step2.text
     assert step2.buttons == STEP_BUTTONS
 

@@ -149,9 +149,9 @@ def test_refusal_texts_name_the_limits_and_the_columns() -> None:
 
 def test_remarks_for_repeated_and_known_lines() -> None:
     assert render("enrolment/remark", errors=[], duplicate_of=12, known=False) == (
-        "zelfde dossier als regel 12"
+        "Zelfde dossier als regel 12"
     )
     assert render("enrolment/remark", errors=[], duplicate_of=0, known=True).startswith(
-        "bestond al"
+        "Bestond al"
     )
     assert render("enrolment/remark", errors=[], duplicate_of=0, known=False) == ""
