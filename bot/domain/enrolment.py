@@ -17,15 +17,20 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime, time
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final
 
-from bot.domain import money
-from bot.domain.dates import DateRejected, parse_date
+from bot.domain.enrolment_aliases import (
+    HEADER_ALIASES,
+    SERVICE_ALIASES,
+    SIZE_ALIASES,
+    THEME_ALIASES,
+)
+from bot.domain.enrolment_cells import amount_cell, date_cell
 from bot.domain.enterprise import NumberRejected, parse_enterprise_number
-from bot.domain.money import CENT, MAX_AMOUNT, AmountRejected, parse_amount
+from bot.domain.money import AmountRejected
 from bot.domain.rules import Rules, Scheme, Service, Theme
 
 FIELDS: Final = (
@@ -67,170 +72,12 @@ MAX_COMPANY_LENGTH: Final = 120
 MAX_TITLE_LENGTH: Final = 80
 MAX_CONTACT_LENGTH: Final = 120
 MAX_EMAIL_LENGTH: Final = 254
-MAX_DATE_TEXT: Final = 40
 MAX_SHOWN_VALUE: Final = 40  # characters of an offending value kept for the preview
 DEFAULT_THEME: Final = "algemeen"  # the plain rate
 PAST_YEARS: Final = 1  # default window of accepted start dates around "today"
 FUTURE_YEARS: Final = 2
 
-# Column names as staff write them, per field (Dutch and English). Matching folds case,
-# accents, spaces and punctuation: "KBO-nummer", "kbo nummer" and "Kbo_Nummer" are equal.
-HEADER_ALIASES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {
-        "company": (
-            "bedrijf",
-            "bedrijfsnaam",
-            "naam bedrijf",
-            "onderneming",
-            "ondernemingsnaam",
-            "naam onderneming",
-            "firma",
-            "firmanaam",
-            "klant",
-            "klantnaam",
-            "organisatie",
-            "company",
-            "company name",
-            "customer",
-            "client",
-            "organisation",
-            "organization",
-        ),
-        "enterprise_number": (
-            "ondernemingsnummer",
-            "ondernemingsnr",
-            "kbo",
-            "kbo-nummer",
-            "kbo-nr",
-            "btw",
-            "btw-nummer",
-            "btw-nr",
-            "vat",
-            "vat number",
-            "enterprise number",
-            "company number",
-        ),
-        "service": (
-            "dienst",
-            "soort",
-            "type",
-            "dienstverlening",
-            "soort dienst",
-            "type dienst",
-            "service",
-        ),
-        "theme": ("thema", "theme"),
-        "title": (
-            "titel",
-            "opleiding",
-            "project",
-            "projectnaam",
-            "cursus",
-            "omschrijving",
-            "naam opleiding",
-            "titel opleiding",
-            "opleidingstitel",
-            "title",
-            "course",
-            "training",
-            "description",
-        ),
-        "start_date": (
-            "startdatum",
-            "start",
-            "begindatum",
-            "aanvangsdatum",
-            "datum",
-            "startdatum opleiding",
-            "start date",
-            "date",
-        ),
-        "amount": (
-            "bedrag",
-            "prijs",
-            "kostprijs",
-            "bedrag excl btw",
-            "bedrag excl. btw",
-            "bedrag exclusief btw",
-            "prijs excl btw",
-            "projectbedrag",
-            "amount",
-            "price",
-        ),
-        "size": (
-            "grootte",
-            "omvang",
-            "kmo-grootte",
-            "ondernemingsgrootte",
-            "bedrijfsgrootte",
-            "size",
-            "company size",
-        ),
-        "contact_name": (
-            "contact",
-            "contactpersoon",
-            "naam contactpersoon",
-            "contact name",
-            "contact person",
-        ),
-        "email": (
-            "e-mail",
-            "email",
-            "mail",
-            "e-mailadres",
-            "emailadres",
-            "mailadres",
-            "e-mail contactpersoon",
-            "email address",
-        ),
-    }
-)
-
-# Cell values (data, not prose), folded like headers.
-SIZE_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "klein": "klein",
-        "kleine": "klein",
-        "kleine onderneming": "klein",
-        "kleine kmo": "klein",
-        "small": "klein",
-        "small enterprise": "klein",
-        "middelgroot": "middelgroot",
-        "middelgrote": "middelgroot",
-        "middelgrote onderneming": "middelgroot",
-        "middelgrote kmo": "middelgroot",
-        "middel": "middelgroot",
-        "medium": "middelgroot",
-        "medium-sized": "middelgroot",
-        "medium enterprise": "middelgroot",
-    }
-)
-SERVICE_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "opleidingen": "opleiding",
-        "training": "opleiding",
-        "advice": "advies",
-        "adviezen": "advies",
-    }
-)
-THEME_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "general": "algemeen",
-        "cyber": "cybersecurity",
-        "cyberveiligheid": "cybersecurity",
-        "energie": "energie_efficientie",
-        "energy efficiency": "energie_efficientie",
-    }
-)
-
-EXCEL_EPOCH: Final = date(1899, 12, 30)  # serial 1 is 1 January 1900 (and 60 a leap bug)
-_SERIAL_RANGE: Final = range(61, 2_958_466)  # 1 March 1900 to 31 December 9999
-_SERIAL_TEXT = re.compile(r"[0-9]{5}(?:[.,][0-9]+)?")
-_ISO_BASIC = re.compile(r"(?P<y>[12][0-9]{3})(?P<m>[01][0-9])(?P<d>[0-3][0-9])")
-# "31/01/2026 0:00" or "2026-01-31T00:00:00": a CSV written from datetime cells.
-_TIME_SUFFIX = re.compile(r"(?:\s+|T)[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?$")
 _YEAR = re.compile(r"[0-9]{4}")
-_DATE_REASONS: Final = {"impossible": "impossible_date", "out_of_range": "date_out_of_range"}
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 
 
@@ -572,7 +419,7 @@ class _RowChecker:
         self, problems: _Problems, cells: Sequence[object]
     ) -> tuple[date | None, Scheme | None]:
         cell = self._cell(cells, "start_date")
-        start = _date(cell, self.today)
+        start = date_cell(cell, self.today)
         if isinstance(start, str):
             detail = ""
             if start == "date_out_of_range":  # before 2000 or after 2100 (parse_date's range)
@@ -637,7 +484,7 @@ class _RowChecker:
 
     def _amount(self, problems: _Problems, cells: Sequence[object]) -> Decimal | None:
         cell = self._cell(cells, "amount")
-        amount = _amount(cell)
+        amount = amount_cell(cell)
         if isinstance(amount, AmountRejected):
             problems.add("bad_amount", "amount", cell, amount.reason)
             return None
@@ -698,65 +545,3 @@ def _enterprise_number(cell: object) -> str | NumberRejected | None:
     if not text:
         return None
     return parse_enterprise_number(text)
-
-
-def _date(cell: object, today: date) -> date | str:
-    """The start date, or an error reason."""
-    if isinstance(cell, datetime):
-        return cell.date()
-    if isinstance(cell, date):
-        return cell
-    if isinstance(cell, int | float | Decimal) and not isinstance(cell, bool):
-        return _serial(cell)
-    if isinstance(cell, str):
-        return _date_text(cell, today)
-    return "missing_date" if cell is None else "unreadable_date"
-
-
-def _date_text(cell: str, today: date) -> date | str:
-    text = _clean(cell)
-    if not text:
-        return "missing_date"
-    if len(text) > MAX_DATE_TEXT:
-        return "unreadable_date"
-    text = _TIME_SUFFIX.sub("", text) or text
-    if _SERIAL_TEXT.fullmatch(text):
-        return _serial(Decimal(text.replace(",", ".")))
-    if match := _ISO_BASIC.fullmatch(text):
-        text = f"{match['y']}-{match['m']}-{match['d']}"
-    parsed = parse_date(text, today)
-    if isinstance(parsed, DateRejected):
-        return _DATE_REASONS.get(parsed.reason, "unreadable_date")
-    return parsed
-
-
-def _serial(number: float | Decimal) -> date | str:
-    """An Excel day number (46053 is 31 January 2026); a fraction is the time of day."""
-    try:
-        if not _SERIAL_RANGE.start <= number < _SERIAL_RANGE.stop:  # False for nan
-            return "unreadable_date"
-        days = math.floor(number)
-    except (ValueError, ArithmeticError):  # a signalling Decimal NaN
-        return "unreadable_date"
-    return EXCEL_EPOCH + timedelta(days=days)
-
-
-def _amount(cell: object) -> Decimal | AmountRejected | None:
-    if cell is None or (isinstance(cell, str) and not cell.strip()):
-        return None
-    if isinstance(cell, str):
-        return parse_amount(cell)
-    if isinstance(cell, bool) or not isinstance(cell, int | float | Decimal):
-        return money.UNREADABLE
-    return _number_amount(Decimal(str(cell)) if isinstance(cell, float) else Decimal(cell))
-
-
-def _number_amount(amount: Decimal) -> Decimal | AmountRejected:
-    """A number cell: the checks of `parse_amount`, without the reading."""
-    if not amount.is_finite():
-        return money.UNREADABLE
-    if amount < 0:
-        return money.NEGATIVE
-    if amount > MAX_AMOUNT:
-        return money.TOO_LARGE
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
