@@ -16,6 +16,7 @@ from dotenv import dotenv_values
 from bot import ops
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from storage.backup import DatabaseInUseError
 
 _ENV_FILE = Path(".env")
 _TOKEN = "TELEGRAM_BOT_TOKEN"  # noqa: S105  (the setting's name)
@@ -55,7 +56,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kmo-bot: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, [settings.telegram_bot_token], settings.log_format)
-    asyncio.run(_run_until_signal(settings))
+    try:
+        asyncio.run(_run_until_signal(settings))
+    except ConfigError as exc:  # found only at start-up (e.g. WEBHOOK_URL's path)
+        print(f"kmo-bot: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseInUseError as exc:  # another bot (or a restore) holds the database
+        print(f"kmo-bot: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -47,6 +47,8 @@ class Poller:
                 failures += 1
                 delay = min(2.0 ** (failures - 1), MAX_BACKOFF)
                 _LOGGER.warning("getUpdates failed (%s); again in %.0f s", exc, delay)
+                if isinstance(exc, Conflict) and "webhook" in exc.message.lower():
+                    await self._remove_webhook()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
                 continue
@@ -63,6 +65,16 @@ class Poller:
                 self.services.clock.now(),
             )
             self.on_stored()
+
+    async def _remove_webhook(self) -> None:
+        """A webhook is set (another instance in webhook mode, or `deleteWebhook` failed at
+        start-up): polling mode removes it, as at start-up."""
+        try:
+            await self.bot.delete_webhook()
+        except TelegramError as exc:
+            _LOGGER.warning("deleteWebhook failed: %s", exc)
+        else:
+            _LOGGER.warning("A webhook was set while polling; it was removed")
 
     async def _poll(self, offset: int | None, stop: asyncio.Event) -> tuple[Update, ...] | None:
         """One long poll, given up (None) as soon as `stop` is set."""

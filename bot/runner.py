@@ -1,30 +1,44 @@
-"""Runs the bot: database, inbox (long polling), update worker, outbox sender, reminders and
-broadcast progress, until stopped."""
+"""Runs the bot: database, inbox (long polling or a webhook), update worker, outbox sender,
+reminders, broadcast progress, housekeeping, backups, alerts, and `/healthz` + `/metrics`,
+until stopped.
+
+Polling mode (no `WEBHOOK_URL`): `deleteWebhook` at start, then long polling; `/healthz` and
+`/metrics` on `LISTEN_HOST:HEALTH_PORT` when `HEALTH_PORT` is set (else no server at all).
+Webhook mode: the server on `LISTEN_HOST:LISTEN_PORT` (the webhook path, `/healthz`,
+`/metrics`) starts first, then `setWebhook` registers `WEBHOOK_URL` with the secret token;
+with `HEALTH_PORT` set too, `/healthz` and `/metrics` are also served there.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from telegram import Bot
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 
 from bot.aio import wait_any
+from bot.alerts import Alerts, owned_context
 from bot.app import build_bot, build_router, register_commands, set_staff_menu
 from bot.broadcast import BroadcastMonitor
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.domain.rules import load_rules
+from bot.health import RESERVED_PATHS, Health, HttpServer, make_app
 from bot.limiter import Limiter
+from bot.metrics import Metrics, Sources
 from bot.ops import backup_loop, before_migration_hook
-from bot.polling import Poller
+from bot.polling import ALLOWED_UPDATES, Poller
 from bot.reminders import PassReport, ReminderScheduler
-from bot.sender import Sender
+from bot.sender import Outcome, Sender
 from bot.services import Services
 from bot.updates import UpdateWorker
 from bot.upgrade import upgrade_legacy_state
+from bot.webhook import WebhookReceiver, webhook_path, webhook_secret
 from storage import inbox, outbox
 from storage.backup import RunLock
 from storage.db import Database
@@ -36,6 +50,20 @@ KEEP_INBOX = timedelta(days=2)
 KEEP_OUTBOX = timedelta(days=7)
 HOUSEKEEPING_INTERVAL = 3600.0
 START_ATTEMPTS = 5
+# The loops, in the order `stop()` waits for them.
+LOOPS = (
+    "poller",
+    "health",
+    "worker",
+    "reminders",
+    "broadcasts",
+    "housekeeping",
+    "backups",
+    "alerts",
+    "sender",
+)
+
+T = TypeVar("T")
 
 
 class BotRuntime:
@@ -60,36 +88,131 @@ class BotRuntime:
             settings.broadcast_rate, chat_rate=settings.chat_rate, chat_burst=settings.chat_burst
         )
         self.sender = Sender(self.services, self.bot, self.limiter)
-        self.worker = UpdateWorker(self.services, self.bot, self.router, seen=self._seen)
-        self.poller = Poller(self.services, self.bot, on_stored=self.worker.wakeup.set)
         self.scheduler = ReminderScheduler(self.services)
         self.monitor = BroadcastMonitor(self.services)
+        self.poller = Poller(self.services, self.bot, on_stored=self._updates_stored)
+        self.health = Health(
+            self.services,
+            self.bot,
+            webhook_url=settings.webhook_url,
+            contacts=(lambda: self.poller.last_contact,),
+            sent=lambda: self.sender.outcomes[Outcome.SENT],
+        )
+        self.alerts = Alerts(self.services, owner=self, last_pass=lambda: self.scheduler.last_pass)
+        self.metrics = Metrics(
+            self.services,
+            Sources(
+                messages=lambda: {str(k): v for k, v in self.sender.outcomes.items()},
+                last_pass=lambda: self.scheduler.last_pass,
+                telegram_seconds_ago=self.health.telegram_seconds_ago,
+                webhook_responses=self._webhook_responses if settings.webhook_url else None,
+                alerts=lambda: self.alerts.sent,
+                errors=lambda: self.alerts.errors,
+            ),
+        )
+        self.worker = UpdateWorker(
+            self.services,
+            self.bot,
+            self.router,
+            seen=self._seen,
+            observe=self.metrics.observe_update,
+        )
+        # Webhook mode: the handler of the webhook path (made at start: it needs the secret).
+        self.webhook: WebhookReceiver | None = None
+        # The HTTP servers running (webhook and/or /healthz and /metrics).
+        self.servers: list[HttpServer] = []
+        self._webhook_secret: str | None = None
         self._stop = asyncio.Event()
         self._staff_menus_missing: set[int] = set()
         self._direct: set[asyncio.Task[None]] = set()
+        # Every task of this runtime runs in this context: its errors are its alerts.
+        self._context = owned_context(self)
         # The loops, by name ("poller", "worker", "sender", ...).
         self.tasks: dict[str, asyncio.Task[None]] = {}
 
+    @property
+    def mode(self) -> str:
+        return "webhook" if self.settings.webhook_url else "polling"
+
     async def start(self) -> None:
+        url = self.settings.webhook_url
+        if url and webhook_path(url) in RESERVED_PATHS:
+            raise ConfigError(
+                f"WEBHOOK_URL must not end in {webhook_path(url)} (the bot serves it)"
+            )
         self.run_lock.acquire()
-        await self.db.open()
-        await upgrade_legacy_state(self.services, self.router)
-        await self._meet_telegram()
-        self.tasks = {
-            "sender": asyncio.create_task(self.sender.run(self._stop)),
-            "worker": asyncio.create_task(self.worker.run(self._stop)),
-            "poller": asyncio.create_task(self.poller.run(self._stop)),
-            "reminders": asyncio.create_task(self.scheduler.run(self._stop)),
-            "broadcasts": asyncio.create_task(self.monitor.run(self._stop)),
-            "housekeeping": asyncio.create_task(self._housekeeping(self._stop)),
-            "backups": asyncio.create_task(
-                backup_loop(self.settings, self._stop, self.services.clock.now)
-            ),
+        try:
+            await self.db.open()
+            await upgrade_legacy_state(self.services, self.router)
+            self.alerts.install()
+            await self._serve_http()  # webhook mode: ready before Telegram is told the URL
+            await self._meet_telegram()
+        except BaseException:
+            await self._abandon()
+            raise
+        self.health.contact()
+        stop = self._stop
+        loops: dict[str, Coroutine[Any, Any, None]] = {
+            "sender": self.sender.run(stop),
+            "worker": self.worker.run(stop),
         }
-        _LOGGER.info("Bot started as @%s", self.services.bot_username)
+        if self.settings.webhook_url:
+            loops["health"] = self.health.run(stop)
+        else:
+            loops["poller"] = self.poller.run(stop)
+        loops.update(
+            {
+                "reminders": self.scheduler.run(stop),
+                "broadcasts": self.monitor.run(stop),
+                "housekeeping": self._housekeeping(stop),
+                "backups": backup_loop(self.settings, stop, self.services.clock.now),
+                "alerts": self.alerts.run(stop),
+            }
+        )
+        self.tasks = {name: self._spawn(name, loop) for name, loop in loops.items()}
+        _LOGGER.info("Bot started as @%s (%s mode)", self.services.bot_username, self.mode)
+
+    def _spawn(self, name: str, loop: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(loop, name=f"kmo-bot-{name}", context=self._context)
+        task.add_done_callback(self._loop_ended, context=self._context)
+        return task
+
+    def _loop_ended(self, task: asyncio.Task[None]) -> None:
+        """A loop that died of an exception is logged (and so alerted) at once."""
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            _LOGGER.error("The %s loop stopped", task.get_name(), exc_info=exc)
+
+    async def _serve_http(self) -> None:
+        settings = self.settings
+        apps = []
+        if settings.webhook_url:
+            path = webhook_path(settings.webhook_url)
+            self._webhook_secret = await webhook_secret(self.services)
+            self.webhook = WebhookReceiver(
+                self.services,
+                self._webhook_secret,
+                on_stored=self._updates_stored,
+                on_delivery=self.health.contact,
+            )
+            apps.append(
+                (make_app(self.health, self.metrics, self.webhook, path), settings.listen_port)
+            )
+        if settings.health_port is not None and (
+            not settings.webhook_url or settings.health_port != settings.listen_port
+        ):
+            apps.append((make_app(self.health, self.metrics), settings.health_port))
+        for app, port in apps:
+            server = HttpServer(app, settings.listen_host, port)
+            # Started in this runtime's context: errors in its handlers are its alerts.
+            await asyncio.create_task(server.start(), context=self._context)
+            self.servers.append(server)
 
     async def _meet_telegram(self) -> None:
-        """getMe (the username for links), the command menus, and no webhook while polling."""
+        """getMe (the username for links), the webhook (set, or deleted while polling), and
+        the command menus."""
         for attempt in range(1, START_ATTEMPTS + 1):
             try:
                 await self.bot.initialize()
@@ -100,8 +223,19 @@ class BotRuntime:
                 _LOGGER.warning("Telegram not reachable at start-up (%s); trying again", exc)
                 await asyncio.sleep(2.0 ** (attempt - 1))
         self.services.bot_username = self.bot.username
+        url = self.settings.webhook_url
+        if url:
+            secret = self._webhook_secret
+            await _retrying(
+                "setWebhook",
+                lambda: self.bot.set_webhook(
+                    url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+                ),
+            )
+            self.health.webhook_registered = True
         try:
-            await self.bot.delete_webhook()
+            if not url:
+                await self.bot.delete_webhook()
             self._staff_menus_missing = await register_commands(self.bot, self.settings.staff_ids)
         except TelegramError as exc:
             # Not fatal: the menus are set again at the next start.
@@ -110,17 +244,10 @@ class BotRuntime:
 
     async def stop(self) -> None:
         _LOGGER.info("Stopping")
+        # First no more webhook requests (those being answered finish: stored and answered).
+        await self._stop_servers()
         self._stop.set()
-        names = (
-            "poller",
-            "worker",
-            "reminders",
-            "broadcasts",
-            "housekeeping",
-            "backups",
-            "sender",
-        )
-        for name in names:
+        for name in LOOPS:
             task = self.tasks.get(name)
             if task is None:
                 continue
@@ -128,14 +255,35 @@ class BotRuntime:
                 await asyncio.wait_for(task, timeout=15)
             except (TimeoutError, asyncio.CancelledError):
                 _LOGGER.warning("The %s loop did not stop in time", name)
-            except Exception:
-                _LOGGER.exception("The %s loop failed", name)
+            except Exception:  # noqa: S110 - logged (and alerted) when it happened
+                pass
         if self._direct:
             await asyncio.wait(self._direct, timeout=5)
+        self.alerts.uninstall()
         with contextlib.suppress(TelegramError, RuntimeError):
             await self.bot.shutdown()
         await self.db.close()
         self.run_lock.release()
+
+    async def _stop_servers(self) -> None:
+        servers, self.servers = self.servers, []
+        for server in servers:
+            await server.stop()
+
+    async def _abandon(self) -> None:
+        """A start that failed half-way: undo what it did."""
+        await self._stop_servers()
+        self.alerts.uninstall()
+        with contextlib.suppress(TelegramError, RuntimeError):
+            await self.bot.shutdown()
+        await self.db.close()
+        self.run_lock.release()
+
+    def _updates_stored(self) -> None:
+        self.worker.wakeup.set()
+
+    def _webhook_responses(self) -> dict[int, int]:
+        return dict(self.webhook.responses) if self.webhook is not None else {}
 
     async def pass_reminders(self) -> PassReport:
         """A reminder pass now, and until what it queued has been delivered: the sandbox's
@@ -189,3 +337,18 @@ async def serve(settings: Settings, stop: asyncio.Event, clock: Clock | None = N
         await stop.wait()
     finally:
         await runtime.stop()
+
+
+async def _retrying(what: str, call: Callable[[], Awaitable[T]]) -> T:
+    """A start-up call, again after network trouble; a refusal (400, 401, 403) is final."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return await call()
+        except (BadRequest, Forbidden, InvalidToken):
+            raise
+        except TelegramError as exc:
+            if attempt == START_ATTEMPTS:
+                raise
+            _LOGGER.warning("%s failed at start-up (%s); trying again", what, exc)
+            await asyncio.sleep(2.0 ** (attempt - 1))
+    raise AssertionError("unreachable")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -36,6 +37,12 @@ _LOGGER = logging.getLogger(__name__)
 BATCH = 100
 # The worker looks at the inbox at least this often, even when nothing wakes it.
 IDLE_INTERVAL = 5.0
+# After an update could not even be marked failed, the worker tries again this much later.
+RETRY_DELAY = 1.0
+
+# Told about every update taken from the inbox: (kind, outcome, seconds of its transaction,
+# None when it had none), kind being message, callback_query or other (`bot.metrics`).
+Observer = Callable[[str, str, float | None], None]
 
 
 class UpdateWorker:
@@ -45,11 +52,13 @@ class UpdateWorker:
         bot: Bot,
         router: Router,
         seen: Callable[[int], None] | None = None,
+        observe: Observer | None = None,
     ) -> None:
         self.services = services
         self.bot = bot
         self.router = router
         self._seen = seen
+        self._observe = observe
         self.flood = FloodGuard(services.settings.flood_limit, services.settings.flood_window)
         self.wakeup = asyncio.Event()
         self.handled: dict[str, int] = {}  # updates per outcome (for /metrics)
@@ -67,55 +76,84 @@ class UpdateWorker:
             for stored in batch:
                 if stop.is_set():
                     break
-                await self.handle(stored)
+                try:
+                    await self.handle(stored)
+                except Exception:  # not even marked failed (the database?): again shortly
+                    _LOGGER.exception(
+                        "Update %s could not be handled; trying again shortly",
+                        stored.update_id,
+                        extra={"update_id": stored.update_id, "user_id": stored.user_id},
+                    )
+                    await wait_any(stop, seconds=RETRY_DELAY)
+                    break
             if len(batch) < BATCH:
                 await wait_any(stop, self.wakeup, seconds=IDLE_INTERVAL)
         if self._direct:
             await asyncio.wait(self._direct, timeout=5)
 
     async def handle(self, stored: inbox.StoredUpdate) -> None:
-        update = Update.de_json(dict(stored.payload), self.bot)
+        kind = update_kind(stored.payload)
+        try:
+            update = Update.de_json(dict(stored.payload), self.bot)
+        except Exception:  # not an update python-telegram-bot understands: never will be
+            _LOGGER.exception(
+                "Update %s cannot be read; it is left aside",
+                stored.update_id,
+                extra={"update_id": stored.update_id, "user_id": stored.user_id},
+            )
+            await self._mark(stored.update_id, inbox.FAILED)
+            self._observed(kind, inbox.FAILED, None)
+            return
         user = update.effective_user
+        context = {"update_id": stored.update_id, "user_id": user.id if user else None}
         verdict = Verdict.HANDLE
         if user is not None:
             message = update.message
             moment = (message.date if message is not None else stored.received_at).timestamp()
             verdict = self.flood.check(user.id, moment)
         if verdict is Verdict.DROP:
+            _LOGGER.debug("Update %s dropped (flood)", stored.update_id, extra=context)
             await self._mark(stored.update_id, inbox.DROPPED)
+            self._observed(kind, inbox.DROPPED, None)
             return
         if update.callback_query is not None:
             self._acknowledge(update.callback_query)
+        began = time.perf_counter()
         try:
-            await self._in_transaction(update, stored.update_id, verdict)
+            outcome = await self._in_transaction(update, stored.update_id, verdict)
         except Exception:
-            _LOGGER.exception(
-                "Error while handling update %s",
-                stored.update_id,
-                extra={"update_id": stored.update_id, "user_id": user.id if user else None},
-            )
+            _LOGGER.exception("Error while handling update %s", stored.update_id, extra=context)
             await self._failed(update, stored.update_id)
+            outcome = inbox.FAILED
+        self._observed(kind, outcome, time.perf_counter() - began)
         self.services.outbox_wakeup.set()
         if user is not None and self._seen is not None:
             self._seen(user.id)
 
-    async def _in_transaction(self, update: Update, update_id: int, verdict: Verdict) -> None:
+    def _observed(self, kind: str, outcome: str, seconds: float | None) -> None:
+        if self._observe is not None:
+            self._observe(kind, outcome, seconds)
+
+    async def _in_transaction(self, update: Update, update_id: int, verdict: Verdict) -> str:
+        """Handle the update in one transaction; its outcome (handled or dropped)."""
         services = self.services
         async with services.db.transaction() as tx:
             user = update.effective_user
             if user is None:  # channel posts and the like: nothing to answer
-                await inbox.mark_handled(tx, update_id, inbox.DROPPED, services.clock.now())
-                return
-            state = await active_flow(tx, user.id)
-            turn = Turn(services, tx, user.id, self.router.flows, state, update)
-            if verdict is Verdict.WARN:
-                await turn.say("start/flood")
                 outcome = inbox.DROPPED
+                await inbox.mark_handled(tx, update_id, outcome, services.clock.now())
             else:
-                await self.router.route(turn)
-                outcome = inbox.HANDLED
-            await inbox.mark_handled(tx, update_id, outcome, turn.now)
+                state = await active_flow(tx, user.id)
+                turn = Turn(services, tx, user.id, self.router.flows, state, update)
+                if verdict is Verdict.WARN:
+                    await turn.say("start/flood")
+                    outcome = inbox.DROPPED
+                else:
+                    await self.router.route(turn)
+                    outcome = inbox.HANDLED
+                await inbox.mark_handled(tx, update_id, outcome, turn.now)
         self.handled[outcome] = self.handled.get(outcome, 0) + 1
+        return outcome
 
     async def _failed(self, update: Update, update_id: int) -> None:
         """The handler raised and nothing of it was kept: tell the user, free them."""
@@ -148,6 +186,14 @@ class UpdateWorker:
         task = asyncio.create_task(answer())
         self._direct.add(task)
         task.add_done_callback(self._direct.discard)
+
+
+def update_kind(payload: Mapping[str, Any]) -> str:
+    """message, callback_query or other: what the metrics count an update as."""
+    for kind in ("message", "callback_query"):
+        if kind in payload:
+            return kind
+    return "other"
 
 
 def user_id_of(payload: Mapping[str, Any]) -> int | None:
