@@ -30,6 +30,10 @@ from conversations import (
     common,
     details,
     dossiers,
+    imports,
+    invitation,
+    invitations_admin,
+    new_dossier,
     privacy,
     registration,
     staff,
@@ -53,7 +57,15 @@ CLIENT_COMMANDS = (
     "vergeetmij",
 )
 # The staff commands, in the order of the staff menu (after the client commands).
-STAFF_COMMANDS = ("dossiers", "bevestig", "broadcast", "broadcasts", "export")
+STAFF_COMMANDS = (
+    "dossiers",
+    "nieuwdossier",
+    "uitnodigingen",
+    "bevestig",
+    "broadcast",
+    "broadcasts",
+    "export",
+)
 
 COMMANDS = (
     # These three make the user a known client (the others store nothing about anyone).
@@ -70,6 +82,8 @@ COMMANDS = (
     Command("annuleer", common.on_cancel),
     # VIGC staff only (STAFF_IDS); for anyone else the unknown-command answer.
     Command("dossiers", staff.on_dossiers, staff_only=True),
+    Command("nieuwdossier", new_dossier.begin, staff_only=True),
+    Command("uitnodigingen", invitations_admin.on_list, staff_only=True),
     Command("bevestig", staff.on_confirm, staff_only=True),
     Command("broadcast", broadcast.begin, staff_only=True),
     Command("broadcasts", staff.on_broadcasts, staff_only=True),
@@ -98,6 +112,16 @@ ANYWHERE = (
     on(buttons.REG_AGAIN, registration.on_again, registration.finished, registration.show_where),
     on(buttons.STAFF_PAGE, staff.on_dossiers_page),
     on(buttons.DETAILS, details.on_complete, details.details_offered),
+    # Staff: an enrolment list's preview, and the invitations not taken over yet.
+    on(buttons.IMPORT, imports.on_import, imports.import_offered, imports.import_handled),
+    on(buttons.INVITATIONS_PAGE, invitations_admin.on_page),
+    on(buttons.INVITATION_CARD, invitations_admin.on_card),
+    on(
+        buttons.INVITATION,
+        invitations_admin.on_action,
+        invitations_admin.action_offered,
+        invitations_admin.action_not_offered,
+    ),
 )
 
 FLOWS = (
@@ -109,6 +133,9 @@ FLOWS = (
     dossiers.STEP_FLOW,
     privacy.FLOW,
     broadcast.FLOW,
+    invitation.FLOW,
+    new_dossier.FLOW,
+    invitations_admin.FLOW,
 )
 
 
@@ -123,6 +150,9 @@ def build_router() -> Router:
         stale_button=start.on_stale_button,
         forgotten=start.on_forgotten,
         flow_kept=common.on_flow_kept,
+        # A CSV or .xlsx that staff send (outside a step that asks for a file) is a list to
+        # import.
+        document=imports.on_document,
     )
 
 

@@ -138,6 +138,18 @@ def _dossier_step() -> tuple[
     return (lambda value: f"{value[0]}:{value[1].value}"), decode
 
 
+def _numbered(
+    options: Collection[str],
+) -> tuple[Callable[[tuple[int, str]], str], Callable[[str], tuple[int, str] | None]]:
+    def decode(raw: str) -> tuple[int, str] | None:
+        number, _, action = raw.partition(":")
+        if not _NUMBER.fullmatch(number) or action not in options:
+            return None
+        return int(number), action
+
+    return (lambda value: f"{value[0]}:{value[1]}"), decode
+
+
 def word(prefix: str, options: Collection[str] | None = None, **flags: Any) -> ButtonKind[str]:
     encode, decode = _word(options)
     return ButtonKind(prefix, encode, decode, **flags)
@@ -159,7 +171,15 @@ def dossier_step(prefix: str, **flags: Any) -> ButtonKind[tuple[int, Step]]:
     return ButtonKind(prefix, encode, decode, **flags)
 
 
+def numbered(prefix: str, options: Collection[str], **flags: Any) -> ButtonKind[tuple[int, str]]:
+    """A number (a row id) and what to do with it, e.g. "imp:12:qr"."""
+    encode, decode = _numbered(options)
+    return ButtonKind(prefix, encode, decode, **flags)
+
+
 YES_NO = ("ja", "nee")
+IMPORT_ACTIONS = ("ja", "qr", "nee")  # create; create and send QR codes; cancel
+INVITATION_ACTIONS = ("link", "intrekken", "zeker_intrekken", "corrigeren")
 MENU_ITEMS = ("aanvraag", "termijnen", "registratie", "berekenen", "help")
 
 # -- anywhere: menus, dossier steps, reminders, registration steps, staff paging --------
@@ -175,6 +195,11 @@ REG_ALREADY = plain("reg:al", anywhere=True, command="registratie")
 REG_AGAIN = plain("reg:opnieuw", anywhere=True, command="registratie")
 STAFF_PAGE = number("dos", 1, 99_999, anywhere=True, keeps_keyboard=True, staff_only=True)
 DETAILS = number("aanvul", anywhere=True)  # the missing details of a dossier
+# Staff: an enrolment list's preview, the invitations not taken over yet.
+IMPORT = numbered("imp", IMPORT_ACTIONS, anywhere=True, staff_only=True)
+INVITATIONS_PAGE = number("uitp", 1, 99_999, anywhere=True, keeps_keyboard=True, staff_only=True)
+INVITATION_CARD = number("uitk", anywhere=True, keeps_keyboard=True, staff_only=True)
+INVITATION = numbered("uita", INVITATION_ACTIONS, anywhere=True, staff_only=True)
 
 # -- offered by one step of a flow ------------------------------------------------------
 RESUME = word("hervat", YES_NO)  # continue a paused flow, or start afresh
@@ -195,3 +220,7 @@ FORGET = word("vergeet", YES_NO)
 AUDIENCE = word("bc:doel", staff_only=True)
 BROADCAST_SEND = plain("bc:send", staff_only=True)
 BROADCAST_CANCEL = plain("bc:cancel", staff_only=True)
+INVITATION_ANSWER = word("uitn", YES_NO)  # "Klopt dit?" under a project VIGC set up
+NEW_DOSSIER = word("nd", ("maak", "annuleer"), staff_only=True)
+STAFF_SKIP = word("nd:over", ("grootte", "contact"), staff_only=True)
+CORRECT_FIELD = word("uitc", ("bedrijf", "titel", "start"), staff_only=True)

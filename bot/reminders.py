@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -77,10 +78,16 @@ class PassReport:
     cancelled: int = 0
 
 
+# Another kind of alert due at reminder time (staff alerts about unopened invitations):
+# called in each pass's transaction; returns how many things it alerted about.
+AlertPass = Callable[[Services, Store, datetime], Awaitable[int]]
+
+
 class ReminderScheduler:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, also: Sequence[AlertPass] = ()) -> None:
         self.services = services
         self.last_pass: datetime | None = None  # for /healthz and /metrics
+        self._also = tuple(also)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pass at start-up, on wake-up and at least every minute until `stop` is set."""
@@ -122,6 +129,8 @@ class ReminderScheduler:
                 else:
                     await stored.mark_status(tx, [reminder.id], "cancelled")
                     report.cancelled += 1
+            for alert in self._also:
+                report.queued += await alert(services, tx, now)
         self.last_pass = now
         if report.queued:
             services.outbox_wakeup.set()

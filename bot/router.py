@@ -3,7 +3,8 @@
 - A command does what it says, also in the middle of a flow: that flow waits as a draft
   (its command offers to continue it) and a short note says how to come back. Unknown
   commands, and staff commands typed by anyone else, get the unknown-command answer.
-- Text, documents and stickers go to the step the user is in, or get a pointer to /help.
+- Text, documents and stickers go to the step the user is in, or get a pointer to /help;
+  a document from staff is an enrolment list to import (unless the step asks for a file).
 - A press is parsed by the button registry. A button of a flow counts only if the user's
   current step offered exactly that data; "anywhere" buttons go to their handler, which
   checks they still apply. A button pressed by someone the bot has forgotten
@@ -95,19 +96,17 @@ class Router:
             await self._command(turn, name)
             return
         flow, step = turn.flow, turn.step
-        if flow is not None and step is not None:
-            current = flow.steps[step]
-            if message.text and current.text is not None:
-                await current.text(turn, message.text)
-            elif message.document and current.document is not None:
-                await current.document(turn)
-            else:
-                await (current.retry or current.ask)(turn)
-            return
-        if message.document and self._document is not None and turn.is_staff:
-            await self._document(turn)
-            return
-        await self._free_text(turn)
+        current = flow.steps[step] if flow is not None and step is not None else None
+        if message.document and current is not None and current.document is not None:
+            await current.document(turn)
+        elif message.document and self._document is not None and turn.is_staff:
+            await self._document(turn)  # a list to import; a flow in progress stays where it is
+        elif current is None:
+            await self._free_text(turn)
+        elif message.text and current.text is not None:
+            await current.text(turn, message.text)
+        else:
+            await (current.retry or current.ask)(turn)
 
     async def _command(self, turn: Turn, name: str) -> None:
         command = self.commands.get(name)

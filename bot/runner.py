@@ -29,6 +29,9 @@ from bot.clock import Clock
 from bot.config import ConfigError, Settings
 from bot.domain.rules import load_rules
 from bot.health import RESERVED_PATHS, Health, HttpServer, make_app
+from bot.imports import ImportWorker
+from bot.invitations import alert_unopened
+from bot.invitations import forget_old as forget_old_invitations
 from bot.limiter import Limiter
 from bot.metrics import Metrics, Sources
 from bot.ops import backup_loop, before_migration_hook
@@ -39,7 +42,7 @@ from bot.services import Services
 from bot.updates import UpdateWorker
 from bot.upgrade import upgrade_legacy_state
 from bot.webhook import WebhookReceiver, webhook_path, webhook_secret
-from storage import inbox, outbox
+from storage import imports, inbox, outbox
 from storage.backup import RunLock
 from storage.db import Database
 
@@ -48,6 +51,8 @@ _LOGGER = logging.getLogger(__name__)
 # Handled updates and delivered messages are history after this long: deleted.
 KEEP_INBOX = timedelta(days=2)
 KEEP_OUTBOX = timedelta(days=7)
+# An enrolment list previewed but never confirmed: its file goes after this long.
+KEEP_PREVIEW = timedelta(days=2)
 HOUSEKEEPING_INTERVAL = 3600.0
 START_ATTEMPTS = 5
 # The loops, in the order `stop()` waits for them.
@@ -57,6 +62,7 @@ LOOPS = (
     "worker",
     "reminders",
     "broadcasts",
+    "imports",
     "housekeeping",
     "backups",
     "alerts",
@@ -88,7 +94,8 @@ class BotRuntime:
             settings.broadcast_rate, chat_rate=settings.chat_rate, chat_burst=settings.chat_burst
         )
         self.sender = Sender(self.services, self.bot, self.limiter)
-        self.scheduler = ReminderScheduler(self.services)
+        self.scheduler = ReminderScheduler(self.services, also=(alert_unopened,))
+        self.imports = ImportWorker(self.services, self.bot)
         self.monitor = BroadcastMonitor(self.services)
         self.poller = Poller(self.services, self.bot, on_stored=self._updates_stored)
         self.health = Health(
@@ -164,6 +171,7 @@ class BotRuntime:
             {
                 "reminders": self.scheduler.run(stop),
                 "broadcasts": self.monitor.run(stop),
+                "imports": self.imports.run(stop),
                 "housekeeping": self._housekeeping(stop),
                 "backups": backup_loop(self.settings, stop, self.services.clock.now),
                 "alerts": self.alerts.run(stop),
@@ -171,6 +179,10 @@ class BotRuntime:
         )
         self.tasks = {name: self._spawn(name, loop) for name, loop in loops.items()}
         _LOGGER.info("Bot started as @%s (%s mode)", self.services.bot_username, self.mode)
+        if not self.settings.vigc_contact:
+            _LOGGER.warning(
+                "VIGC_CONTACT is not set: clients see a general contact text (/contact)"
+            )
 
     def _spawn(self, name: str, loop: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(loop, name=f"kmo-bot-{name}", context=self._context)
@@ -318,12 +330,15 @@ class BotRuntime:
         task.add_done_callback(self._direct.discard)
 
     async def _housekeeping(self, stop: asyncio.Event) -> None:
-        """Old inbox and outbox rows go (they hold message texts: keep no more than needed)."""
+        """Old inbox and outbox rows go (they hold message texts: keep no more than needed),
+        as do unopened invitations after their time and unconfirmed import files."""
         while not stop.is_set():
             now = self.services.clock.now()
             try:
                 await inbox.prune(self.db, now - KEEP_INBOX)
                 await outbox.prune(self.db, now - KEEP_OUTBOX)
+                await forget_old_invitations(self.services, self.db, now)
+                await imports.cancel_stale(self.db, now - KEEP_PREVIEW, now)
             except Exception:
                 _LOGGER.exception("Housekeeping failed")
             await wait_any(stop, seconds=HOUSEKEEPING_INTERVAL)

@@ -24,6 +24,8 @@ class Services:
     reminders_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a broadcast was queued: its progress is shown from the start.
     broadcasts_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when staff sent an enrolment list or confirmed one: the import worker looks.
+    imports_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # The bot's @username (from getMe at start-up), for t.me links.
     bot_username: str = ""
 

@@ -19,6 +19,7 @@ from bot.domain.progress import Deadline, Dossier, Step, current_deadline, next_
 from bot.domain.rules import Rules
 from bot.domain.support import figures_of
 from bot.texts import render
+from storage.invitations import Invitation
 from storage.staff_queries import StaffDossier
 
 # A deadline this close (in days) with its step not done puts the dossier at risk.
@@ -96,9 +97,14 @@ def _urgency(deadline: Deadline | None) -> Urgency:
 
 
 def export_csv(
-    rules: Rules, items: Iterable[StaffDossier], today: date, staff_ids: Collection[int]
+    rules: Rules,
+    items: Iterable[StaffDossier],
+    today: date,
+    staff_ids: Collection[int],
+    invitations: Iterable[Invitation] = (),
 ) -> bytes:
-    """All dossiers as CSV for Excel in Belgium: UTF-8 with BOM, `;` between cells."""
+    """All dossiers as CSV for Excel in Belgium: UTF-8 with BOM, `;` between cells; then
+    the invitations no client has taken over yet (no dossier number, the contact as client)."""
     header = [_plain(line) for line in render("staff/export_header").splitlines()]
     items = list(items)
     by_client: dict[int, list[Dossier]] = {}
@@ -113,6 +119,7 @@ def export_csv(
         _export_row(rules, describe(rules, item, today), staff_ids, figures.get(item.dossier.id))
         for item in items
     ]
+    rows += [_invitation_row(rules, invitation, today) for invitation in invitations]
     return csv_bytes(header, rows)
 
 
@@ -157,6 +164,34 @@ def _export_row(
         _euro(dossier.amount),
         _euro(None if figures is None else figures.own_share),
         _word("status", "closed" if line.item.closed else "open"),
+    ]
+
+
+def _invitation_row(rules: Rules, invitation: Invitation, today: date) -> list[str]:
+    """An invitation in the columns of a dossier: what staff entered, its application
+    deadline, and as stage "link not opened" or "client reports an error"."""
+    scheme = rules.scheme_for(invitation.start_date)
+    service = scheme.service(invitation.service)
+    theme = scheme.theme(invitation.service, invitation.theme)
+    return [
+        "",
+        _text(invitation.contact_name or ""),
+        "",
+        _text(invitation.company_name),
+        _text(invitation.enterprise_number or ""),
+        service.name,
+        theme.name,
+        _text(invitation.title),
+        invitation.start_date.isoformat(),
+        _word("stage", invitation.status),
+        invitation.deadline.isoformat(),
+        _word("deadline", "application"),
+        str((invitation.deadline - today).days),
+        *("" for _ in Step),
+        "",
+        _euro(invitation.amount),
+        "",
+        _word("status", "invitation"),
     ]
 
 

@@ -17,7 +17,7 @@ from bot.buttons import column, keyboard
 from bot.domain import progress
 from bot.domain.dates import DateRejected, parse_date
 from bot.domain.enterprise import format_enterprise_number
-from bot.domain.progress import StartVerdict, check_start
+from bot.domain.progress import Dossier, StartVerdict, check_start
 from bot.domain.registration import is_registered
 from bot.domain.rules import Service, Theme
 from bot.flows import Flow, Step, on
@@ -214,9 +214,19 @@ async def _create(turn: Turn, service: Service, theme: Theme, *, chosen: bool) -
     if dossier is None:
         raise RuntimeError("dossier missing right after it was written")
     await sync_reminders(turn.services, turn.tx, dossier)
-    check = check_start(turn.rules, service.code, start, turn.today)
-    number = client.enterprise_number if client else None
     await turn.end()
+    await announce(turn, dossier, size_from_profile=size is not None)
+
+
+async def announce(
+    turn: Turn, dossier: Dossier, *, linked: bool = False, size_from_profile: bool = False
+) -> None:
+    """The new dossier's deadline, how to file on the website, the buttons for filing and
+    the calendar; then its missing details are asked. `linked`: a dossier VIGC set up that
+    the client has just taken over."""
+    client = await get_client(turn.tx, turn.user_id)
+    check = check_start(turn.rules, dossier.service, dossier.start_date, turn.today)
+    number = client.enterprise_number if client else None
     await turn.say(
         "application/deadline",
         keyboard(
@@ -230,14 +240,15 @@ async def _create(turn: Turn, service: Service, theme: Theme, *, chosen: bool) -
         dossier=dossier,
         company=client.company_name if client else None,
         enterprise_number=format_enterprise_number(number) if number else None,
-        start=start,
+        start=dossier.start_date,
         deadline=check.deadline,
         days_left=check.days_left,
-        service=service,
+        service=check.scheme.service(dossier.service),
         scheme=check.scheme,
+        linked=linked,
     )
     # A size known from before is not asked; the amount question offers to change it.
-    await details.begin(turn, dossier, size_from_profile=size is not None)
+    await details.begin(turn, dossier, size_from_profile=size_from_profile)
 
 
 def _service(turn: Turn) -> Service:

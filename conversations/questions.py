@@ -105,6 +105,7 @@ async def ask_theme(turn: Turn) -> None:
         _theme_markup(turn),
         service=service_of(turn),
         scheme=scheme_of(turn),
+        for_staff=bool(turn.draft.get("for_staff")),
     )
 
 

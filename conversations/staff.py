@@ -1,4 +1,7 @@
-"""VIGC staff commands: /dossiers, /export, /bevestig and /broadcasts."""
+"""VIGC staff commands: /dossiers, /export, /bevestig and /broadcasts.
+
+/dossiers and /export also show the invitations no client has opened yet (/uitnodigingen
+has them in full)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from storage.audit import CONFIRM, EXPORT, record_action
 from storage.broadcasts import recent_broadcasts
 from storage.clients import get_client
 from storage.dossiers import get_dossier
+from storage.invitations import waiting_invitations
 from storage.staff_queries import all_dossiers, open_dossiers
 
 # Dossiers per /dossiers page: even with the longest names and titles under 4096 characters.
@@ -49,8 +53,9 @@ async def on_dossiers_page(turn: Turn, page: int) -> None:
 
 async def _dossiers_page(turn: Turn, page: int) -> tuple[str, Keyboard | None]:
     lines = ranked(turn.rules, await open_dossiers(turn.tx), turn.today)
+    waiting = await waiting_invitations(turn.tx, turn.today)
     if not lines:
-        return render("staff/dossiers_none"), None
+        return render("staff/dossiers_none", invitations=waiting), None
     pages = (len(lines) + PAGE_SIZE - 1) // PAGE_SIZE
     page = min(max(page, 1), pages)
     text = render(
@@ -60,6 +65,7 @@ async def _dossiers_page(turn: Turn, page: int) -> tuple[str, Keyboard | None]:
         at_risk=sum(1 for line in lines if line.urgency is Urgency.AT_RISK),
         page=page,
         pages=pages,
+        invitations=waiting,
     )
     row = []
     if page > 1:
@@ -73,9 +79,13 @@ async def on_export(turn: Turn) -> None:
     """Every dossier as a CSV file that Excel in Belgium opens as it should."""
     items = await all_dossiers(turn.tx)
     today = turn.today
-    data = export_csv(turn.rules, items, today, turn.services.settings.staff_ids)
-    await record_action(turn.tx, turn.user_id, EXPORT, turn.now, details={"dossiers": len(items)})
-    caption = render("staff/export_caption", count=len(items), today=today)
+    waiting = await waiting_invitations(turn.tx, today)
+    data = export_csv(turn.rules, items, today, turn.services.settings.staff_ids, waiting)
+    details = {"dossiers": len(items), "invitations": len(waiting)}
+    await record_action(turn.tx, turn.user_id, EXPORT, turn.now, details=details)
+    caption = render(
+        "staff/export_caption", count=len(items), waiting=len(waiting), today=today
+    )
     await turn.send_file(Kind.DOCUMENT, data, f"dossiers-{today.isoformat()}.csv", caption)
 
 

@@ -7,6 +7,7 @@ from bot.buttons import Button, Keyboard, column
 from bot.domain.registration import NOT_STARTED, STEP_COUNT, in_progress
 from bot.texts import label
 from bot.turn import Turn
+from conversations import invitation
 from storage.clients import get_client
 
 
@@ -39,7 +40,11 @@ async def _registration_step(turn: Turn) -> int:
 
 
 async def on_start(turn: Turn) -> None:
-    """Welcome: what the bot does, and the main menu as buttons."""
+    """Welcome: what the bot does, and the main menu as buttons. Opened from a personal
+    link (`/start <code>`): the project VIGC set up."""
+    if turn.args:
+        await invitation.open_link(turn, turn.args[0])
+        return
     await turn.say(
         "start/welcome",
         main_menu(await _registration_step(turn)),
@@ -50,7 +55,7 @@ async def on_start(turn: Turn) -> None:
 
 async def on_help(turn: Turn) -> None:
     """The list of commands and the main menu."""
-    await turn.say("start/help", main_menu(await _registration_step(turn)))
+    await turn.say("start/help", main_menu(await _registration_step(turn)), staff=turn.is_staff)
 
 
 async def on_unknown_command(turn: Turn) -> None:

@@ -13,6 +13,11 @@ from storage.db import Store, stamp, unstamp
 BROADCAST = "broadcast"
 CONFIRM = "confirm"
 EXPORT = "export"
+INVITE = "invite"  # /nieuwdossier made an invitation
+IMPORT = "import"  # an enrolment list was turned into invitations
+RESEND = "invitation_resend"
+REVOKE = "invitation_revoke"
+CORRECT = "invitation_correct"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final
 
+from bot.domain.deadlines import application_deadline
 from bot.domain.enrolment_aliases import (
     HEADER_ALIASES,
     SERVICE_ALIASES,
@@ -62,6 +63,7 @@ ERROR_REASONS: Final = (
     "impossible_date",
     "unreadable_date",
     "date_out_of_range",
+    "deadline_passed",
     "bad_amount",
     "bad_size",
     "contact_too_long",
@@ -173,6 +175,14 @@ def fold_words(text: str) -> str:
         ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch)
     )
     return " ".join(kept.split())
+
+
+def dedupe_key(enterprise_number: str | None, company: str, title: str, start: date) -> str:
+    """(enterprise number, or the company name when there is none) + title + start date:
+    two trainings of one company are two dossiers; case, accents and punctuation do not
+    make a difference. Lists and /nieuwdossier use this one key."""
+    who = f"kbo:{enterprise_number}" if enterprise_number else f"name:{fold_words(company)}"
+    return f"{who}|{fold_words(title)}|{start.isoformat()}"
 
 
 def _lookup(aliases: Mapping[str, Iterable[str]]) -> dict[str, str]:
@@ -381,10 +391,9 @@ class _RowChecker:
         email = self._email(problems, cells)
         if problems or start is None or service is None or theme is None:
             return problems
-        who = f"kbo:{number}" if number else f"name:{fold_words(company)}"
         return EnrolmentRow(
             line=line,
-            key=f"{who}|{fold_words(title)}|{start.isoformat()}",
+            key=dedupe_key(number, company, title, start),
             company=company,
             enterprise_number=number,
             service=service.code,
@@ -431,6 +440,10 @@ class _RowChecker:
         if scheme is None:
             past = start < self.earliest or start < self.rules.schemes[0].valid_from
             problems.add("date_out_of_range", "start_date", cell, "past" if past else "future")
+            return None, None
+        if application_deadline(start, scheme) < self.today:
+            # The client can no longer apply: a link would only promise what cannot be.
+            problems.add("deadline_passed", "start_date", cell)
             return None, None
         return start, scheme
 

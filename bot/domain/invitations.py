@@ -1,13 +1,12 @@
 """Personal invitation links: `https://t.me/<bot>?start=<code>`, one per dossier made by staff.
 
 The code is a bearer secret: whoever has the link can claim the dossier. It therefore
-carries 128 random bits, and the database keeps only `code_digest(code)` so that the code
-itself never lands in a table dump or a log line.
+carries 128 random bits and never goes into a log line. The database keeps the code itself
+(not a digest): staff resend a link, and a list sent again gets the links it got before.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from typing import Final
@@ -44,8 +43,3 @@ def invitation_link(bot_username: str, code: str) -> str:
     if not is_code_shaped(code):
         raise ValueError("not an invitation code")  # the code itself stays out of logs
     return f"https://t.me/{username}?start={code}"
-
-
-def code_digest(code: str) -> str:
-    """The SHA-256 hex digest of the code: what the database stores and looks up."""
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()

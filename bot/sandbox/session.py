@@ -67,6 +67,13 @@ _SHIFT = re.compile(r"\+?((?:[0-9]{1,5}[wduhm])+)")
 _SHIFT_PART = re.compile(r"([0-9]+)([wduhm])")
 _SHIFT_UNITS = {"w": "weeks", "d": "days", "u": "hours", "h": "hours", "m": "minutes"}
 _NUMBER = re.compile(r"[0-9]{1,3}")
+# A personal link typed or pasted: opened, as tapping it in Telegram would.
+_START_LINK = re.compile(r"https://t\.me/\w+\?start=[A-Za-z0-9_-]{1,64}")
+# Files /bestand sends, by extension (what Telegram would report).
+_MIME_TYPES = {
+    ".csv": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 @dataclass(frozen=True)
@@ -383,6 +390,11 @@ class SandboxSession:
             await self.travel(argument.strip())
         elif command == "/als":
             self.switch(argument)
+        elif command == "/bestand":
+            await self.send_file(argument.strip())
+        elif _START_LINK.fullmatch(text):
+            await self.user.open_link(text)
+            await self._settle([self.user])
         elif command == "/sandbox":
             self._show_help()
         else:
@@ -432,6 +444,21 @@ class SandboxSession:
         runtime.services.reminders_wakeup.set()  # the scheduler's own loop looks too
         await runtime.pass_reminders()
         await self._settle(list(self.emulator.users.values()))
+
+    async def send_file(self, argument: str) -> None:
+        """``/bestand lijst.csv``: that file goes to the bot as a document (an enrolment
+        list, for staff)."""
+        path = Path(argument).expanduser()
+        if not argument or not path.is_file():
+            self._say("sandbox/file_usage", path=argument)
+            return
+        mime_type = _MIME_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        await self.user.send_document(path.read_bytes(), path.name, mime_type)
+        await self._settle([self.user])
+        # The list is read in the background: wait for its preview (or result) too.
+        with contextlib.suppress(TimeoutError):
+            await self.runtime.imports.wait_until_idle(SETTLE_TIMEOUT)
+        await self._settle([self.user])
 
     def switch(self, argument: str) -> None:
         """``/als 1002``: from now on, type as that client (a new one if unknown)."""
@@ -521,7 +548,7 @@ class SandboxSession:
         if text:
             lines.append(render_entities(text, entities, color=self.color))
         lines += ["   " + line for line in format_buttons(rows, color=self.color)]
-        if message.get("kind") == "document" and not edited:
+        if message.get("kind") in ("document", "photo") and not edited:
             lines.append(self._save_document(chat_id, message_id))
         return lines
 

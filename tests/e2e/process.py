@@ -19,7 +19,12 @@ class BotProcess:
     running: ClassVar[set[asyncio.subprocess.Process]] = set()
 
     def __init__(
-        self, emulator: BotApiEmulator, workdir: Path, module: str = "bot", **env: str
+        self,
+        emulator: BotApiEmulator,
+        workdir: Path,
+        module: str = "bot",
+        ready_method: str = "deleteWebhook",
+        **env: str,
     ) -> None:
         self.emulator = emulator
         self.workdir = workdir
@@ -38,17 +43,19 @@ class BotProcess:
             }
         )
         self.module = module
+        self.ready_method = ready_method
         if module != "bot":  # a test wrapper around the bot: it lives in the repository
             self.env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        """Start and wait until the bot begins polling (updates sent from then on are seen).
+        """Start and wait until the bot takes updates (those sent from then on are seen).
 
         The emulator records a call when it is answered, and a long poll is answered late, so
-        wait for the `deleteWebhook` that PTB sends just before it starts polling.
+        wait for the call the bot makes just before: `deleteWebhook` before polling, or
+        `setWebhook` in webhook mode (`ready_method`).
         """
-        before = len(self.emulator.calls("deleteWebhook"))
+        before = len(self.emulator.calls(self.ready_method))
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -61,7 +68,7 @@ class BotProcess:
             )
         self.running.add(self.proc)
         for _ in range(400):
-            if len(self.emulator.calls("deleteWebhook")) > before:
+            if len(self.emulator.calls(self.ready_method)) > before:
                 return
             if self.proc.returncode is not None:
                 break

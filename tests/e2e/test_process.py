@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.emulator import BotApiEmulator, FakeUser
+from bot.runner import BotRuntime
 from tests.e2e.conftest import TOKEN, say
 from tests.e2e.process import BotProcess
 
@@ -66,3 +67,11 @@ async def test_runs_answers_and_stops_cleanly_on_sigterm_without_logging_the_tok
     assert TOKEN not in log
     assert TOKEN.split(":")[1] not in log
     assert (tmp_path / "nested" / "data" / "deep" / "bot.sqlite3").exists()
+
+
+async def test_without_vigc_contact_the_operator_is_warned(
+    runtime: BotRuntime, caplog: pytest.LogCaptureFixture, client: FakeUser
+) -> None:
+    assert "VIGC_CONTACT is not set" in caplog.text
+    [contact] = await say(client, "/contact")
+    assert "inschrijving of overeenkomst" in contact.text  # fits training and advice

@@ -171,3 +171,41 @@ async def test_staff_broadcast_reaches_the_other_client_and_eof_stops(
     assert f"De gegevens blijven bewaard in {db}" in rest
     assert err == ""
     assert db.exists()
+
+
+async def test_staff_set_up_a_dossier_and_a_new_client_opens_its_link(
+    sandboxes: StartSandbox, tmp_path: Path
+) -> None:
+    """Both sides in one sandbox: staff make an invitation, /als becomes the client, who
+    types (pastes) the link, and an enrolment list goes in with /bestand."""
+    files = tmp_path / "files"
+    bot = await sandboxes(tmp_path, "--staff", "--files", str(files))
+    await bot.expect("KMO-bot sandbox")
+    await bot.say("/nieuwdossier", "naam van het bedrijf")
+    await bot.say("Jansen bv", "ondernemingsnummer")
+    await bot.press("Nummer overslaan", "Wanneer start")
+    await bot.say("vandaag", "Welke dienst")
+    await bot.press("Opleiding", "thema")
+    await bot.press("Ander thema (standaardtarief)", "titel")
+    await bot.say("Excel", "exclusief btw")
+    await bot.press("Nog niet gekend", "kleine of een middelgrote")
+    await bot.press("Overslaan", "contactpersoon")
+    await bot.press("Overslaan", "Klopt dit")
+    link = (await bot.press("🔗 Link maken", r"(https://t\.me/\w+\?start=[\w-]+)")).group(1)
+    [qr] = (await bot.expect(r"opgeslagen: (.+\.png)\n")).groups()
+    assert (await asyncio.to_thread(Path(qr).read_bytes)).startswith(b"\x89PNG")
+
+    await bot.say("/als 1002", "1002")
+    await bot.say(link, "Klopt dit")
+    await bot.press("✅ Ja, dat klopt", "staat nu op uw naam")
+
+    await bot.say("/als 1001", "1001")
+    enrolment = tmp_path / "inschrijvingen.csv"
+    enrolment.write_text(
+        "Bedrijf;Titel;Startdatum;Dienst\nPeeters nv;Word;vandaag;Opleiding\n", encoding="utf-8"
+    )
+    await bot.say(f"/bestand {enrolment}", "1 nieuw dossier klaar")
+    await bot.press("✅ Bevestig", r"opgeslagen: (.+-met-links\.csv)\n")
+    await bot.type("/stop")
+    code, _, _ = await bot.finish()
+    assert code == 0

@@ -49,12 +49,14 @@ async def test_only_staff_see_the_staff_commands_in_their_menu(
     assert staff_menu[: len(client_menu)] == client_menu
     assert staff_menu[len(client_menu) :] == [
         "dossiers",
+        "nieuwdossier",
+        "uitnodigingen",
         "bevestig",
         "broadcast",
         "broadcasts",
         "export",
     ]
-    assert not {"broadcast", "dossiers", "export", "bevestig"} & set(client_menu)
+    assert not {"broadcast", "dossiers", "export", "bevestig", "nieuwdossier"} & set(client_menu)
 
 
 async def test_staff_unknown_at_start_up_get_their_menu_on_first_contact(
@@ -159,7 +161,11 @@ async def test_export_is_a_csv_that_excel_in_belgium_opens(
     assert by_id[str(second)]["Aanvraag ingediend"] == "2026-11-10"
     assert by_id[str(second)]["Fase"] == "wacht op bevestiging VIGC"
     [audit] = await recent_actions(runtime.db)
-    assert (audit.staff_id, audit.action, audit.details) == (staff.id, "export", {"dossiers": 2})
+    assert (audit.staff_id, audit.action, audit.details) == (
+        staff.id,
+        "export",
+        {"dossiers": 2, "invitations": 0},
+    )
 
 
 async def test_bevestig_tells_the_client_and_starts_the_payment_reminders(

@@ -216,32 +216,6 @@ async def test_polling_mode_removes_the_webhook(
         await second.stop()
 
 
-class WebhookBotProcess(BotProcess):
-    """The real process in webhook mode: started once it has set its webhook."""
-
-    async def start(self) -> None:
-        before = len(self.emulator.calls("setWebhook"))
-        with self.log_path.open("ab") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                self.module,
-                cwd=self.workdir,
-                env=self.env,
-                stdout=log,
-                stderr=log,
-            )
-        self.running.add(self.proc)
-        for _ in range(400):
-            if len(self.emulator.calls("setWebhook")) > before:
-                return
-            if self.proc.returncode is not None:
-                break
-            await asyncio.sleep(0.05)
-        await self.kill()
-        raise AssertionError(f"bot did not start:\n{self.log()}")
-
-
 async def test_kill_9_during_a_burst_loses_no_update_answered_2xx(
     emulator: BotApiEmulator, tmp_path: Path
 ) -> None:
@@ -253,7 +227,7 @@ async def test_kill_9_during_a_burst_loses_no_update_answered_2xx(
         "LOG_FORMAT": "json",
     }
     users = [emulator.user(5000 + n, f"Klant{n}") for n in range(20)]
-    bot = WebhookBotProcess(emulator, tmp_path, **env)
+    bot = BotProcess(emulator, tmp_path, ready_method="setWebhook", **env)
     await bot.start()
     rounds = 3
     for _ in range(rounds):
@@ -269,7 +243,7 @@ async def test_kill_9_during_a_burst_loses_no_update_answered_2xx(
     stored = inbox_ids(tmp_path / "bot.sqlite3")
     assert set(range(1, answered_2xx + 1)) <= stored
 
-    restarted = WebhookBotProcess(emulator, tmp_path, **env)
+    restarted = BotProcess(emulator, tmp_path, ready_method="setWebhook", **env)
     await restarted.start()
     assert await emulator.wait_until(lambda: emulator.pending_updates == 0, timeout=20)
     # Every /help answered (all replies share Telegram's 30 messages/s); the one reply in

@@ -248,9 +248,14 @@ def test_impossible_date_keeps_what_was_typed() -> None:
 
 
 def test_date_window_can_be_widened() -> None:
-    cells = with_cell("start_date", "1/4/2016")
-    row = only_row(*cells, earliest=date(2009, 4, 1))
-    assert row.start_date == date(2016, 4, 1)
+    cells = with_cell("start_date", "1/4/2029")
+    row = only_row(*cells, latest=date(2030, 1, 1))
+    assert row.start_date == date(2029, 4, 1)
+    # A start inside a widened past window, but too long ago to apply for: refused.
+    [(reason, value, _)] = errors_of(
+        *with_cell("start_date", "1/4/2016"), earliest=date(2009, 4, 1)
+    )
+    assert (reason, value) == ("deadline_passed", "1/4/2016")
     # Before the first scheme there are no rules, whatever the window.
     [(reason, _, detail)] = errors_of(
         *with_cell("start_date", "1/1/2005"), earliest=date(2000, 1, 1)

@@ -60,8 +60,9 @@ def test_preview_of_the_fifty_line_list() -> None:
         "• regel 8 — 31/02/2026 bestaat niet\n"
         "• regel 20 — dienst “Coaching” ken ik niet\n"
         "• regel 33 — bedrijfsnaam ontbreekt\n\n"
-        "Klopt dit? Bevestig dan, en ik maak de dossiers aan. U krijgt het bestand terug met"
-        " een persoonlijke link per klant.\n"
+        "Klopt dit? Druk op <b>Bevestig</b>, en ik maak de dossiers aan. U krijgt het bestand"
+        " terug met een persoonlijke link per klant. Wilt u ook een QR-code per klant om af te"
+        " drukken? Kies dan <b>Bevestig, met QR-codes</b>.\n"
         "Verbeter de fouten in het bestand en stuur het opnieuw wanneer u wilt: een dossier"
         " dat al bestaat, maak ik geen tweede keer aan."
     )

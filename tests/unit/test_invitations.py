@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.invitations import code_digest, invitation_link, is_code_shaped, new_code
+from bot.domain.invitations import invitation_link, is_code_shaped, new_code
 
 TELEGRAM_START = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -67,13 +66,6 @@ def test_malformed_links_are_refused(username: str, code: str) -> None:
     with pytest.raises(ValueError, match="not") as raised:
         invitation_link(username, code)
     assert code not in str(raised.value)  # codes are secrets: never in a message
-
-
-def test_digest_is_sha256_hex_and_stable() -> None:
-    code = new_code()
-    assert code_digest(code) == hashlib.sha256(code.encode()).hexdigest()
-    assert re.fullmatch(r"[0-9a-f]{64}", code_digest(code))
-    assert code_digest(code) != code_digest(new_code())
 
 
 @given(st.text(max_size=80))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +33,7 @@ from bot.staff_overview import DossierLine, Urgency
 from bot.texts import environment, label, render
 from storage.broadcasts import Broadcast, Tally
 from storage.clients import Client
+from storage.invitations import Invitation, NewInvitation
 from storage.staff_queries import StaffDossier
 
 ROOT = Path(messages_nl.__file__).parent
@@ -51,6 +53,8 @@ LIBRARIES = {
     "staff/stage.html",
     "broadcast/duration.html",
     "enrolment/error.html",
+    "invitations/_status.html",
+    "staff/invitations_note.html",
 }
 
 DOSSIER = Dossier(
@@ -79,7 +83,34 @@ PLAN = plan_import(
     today=TODAY,
 )
 
+INVITATION = Invitation(
+    id=4,
+    code="AbCdEfGhIjKlMnOpQrStUv",
+    dedupe_key="kbo:0123456749|excel|2026-12-01",
+    company_name="Jansen & Zonen <bv>",
+    enterprise_number="0123456749",
+    service="opleiding",
+    theme="algemeen",
+    title="Excel voor gevorderden",
+    start_date=date(2026, 12, 1),
+    deadline=date(2026, 12, 15),
+    amount=Decimal(1500),
+    company_size="klein",
+    contact_name="Els Peeters",
+    email="els@example.be",
+    status="open",
+    client_id=None,
+    dossier_id=None,
+    remark=None,
+    created_by=900,
+    import_id=None,
+)
+DISPUTED = replace(INVITATION, status="disputed", client_id=1001, remark="Start is 3 december")
+LINKED = replace(INVITATION, status="linked", client_id=1001, dossier_id=7)
+
 BASE: dict[str, Any] = {
+    "action": "link",
+    "again": False,
     "already": False,
     "amount": Decimal(80),
     "application_days": 14,
@@ -95,6 +126,7 @@ BASE: dict[str, Any] = {
     "company": "Jansen & Zonen <bv>",
     "contact": "",
     "count": 2,
+    "created": 41,
     "database": Path("/tmp/sandbox.sqlite3"),
     "day": date(2026, 11, 27),
     "days": 3,
@@ -103,6 +135,7 @@ BASE: dict[str, Any] = {
     "done": 7,
     "dossier": DOSSIER,
     "dossier_id": 7,
+    "disputed": 1,
     "dossiers": [{"title": "Veilig werken", "start": date(2026, 12, 1)}],
     "duplicate_of": None,
     "enterprise_number": "0123.456.749",
@@ -116,8 +149,11 @@ BASE: dict[str, Any] = {
     "first": date(2009, 4, 1),
     "first_name": "Jan",
     "flow": "aanvraag",
+    "for_staff": False,
     "hour": 10,
     "hours": 2,
+    "invitation": INVITATION,
+    "invitations": [INVITATION, DISPUTED],
     "intro": False,
     "is_today": True,
     "items": [(BROADCAST, Tally(sent=5, blocked=1, failed=0, waiting=0))],
@@ -125,10 +161,15 @@ BASE: dict[str, Any] = {
     "known": 0,
     "known_client": False,
     "late": False,
+    "linked": False,
     "length": 0,
+    "limit": 80,
     "lines": [LINE],
+    "link": "https://t.me/vigc_kmo_bot?start=AbCdEfGhIjKlMnOpQrStUv",
+    "made": True,
     "max": 80,
     "message_id": 12,
+    "name": "Jan Jansen",
     "minutes": 5,
     "missing": [],
     "new": True,
@@ -140,8 +181,22 @@ BASE: dict[str, Any] = {
     "path": Path("/tmp/termijnen.ics"),
     "plan": PLAN,
     "problem": "future",
+    "project": NewInvitation(
+        "kbo:0123456749|excel|2026-12-01",
+        "Jansen & Zonen <bv>",
+        "0123456749",
+        "opleiding",
+        "algemeen",
+        "Excel voor gevorderden",
+        date(2026, 12, 1),
+        date(2026, 12, 15),
+    ),
+    "qr": False,
     "queued": False,
     "reason": "unreadable",
+    "error_lines": 2,
+    "remark": "De startdatum is <3 december>",
+    "repeated": 1,
     "register_first": True,
     "registration_step": 3,
     "rejected": TableRejected("missing_columns", missing=("start_date",)),
@@ -160,6 +215,7 @@ BASE: dict[str, Any] = {
     "snippets": {3: "Nieuws"},
     "staff": False,
     "start": date(2026, 12, 1),
+    "status": "done",
     "step": "filed",
     "tally": Tally(sent=5, blocked=1, failed=0, waiting=0),
     "text": "Een bericht",
@@ -171,11 +227,22 @@ BASE: dict[str, Any] = {
     "unsupported": False,
     "url": "https://www.kmo-portefeuille.be",
     "user_id": 1001,
+    "waiting": 3,
+    "username": "jan_kmo",
     "where": "bot/updates.py",
 }
 # Alternative values, so that every branch of a template renders at least once.
 VARIANTS: dict[str, list[Any]] = {
+    "again": [True],
     "already": [True],
+    "invitation": [DISPUTED, LINKED, replace(INVITATION, contact_name=None, amount=None)],
+    "made": [False],
+    "invitations": [[]],
+    "for_staff": [True],
+    "linked": [True],
+    "status": ["cancelled", "failed"],
+    "qr": [True],
+    "username": [None],
     "by": ["client", None],
     "contact": ["Bel Els: 09 123 45 67"],
     "days_left": [0, 1, -1],
@@ -185,7 +252,7 @@ VARIANTS: dict[str, list[Any]] = {
         Deadline(DeadlineKind.APPLICATION, date(2026, 11, 20), -8),
     ],
     "duplicate_of": [3],
-    "field": ["confirmed"],
+    "field": ["confirmed", "titel", "bedrijf"],
     "figures": [None, BELOW, CAPPED],
     "filed_too": [True],
     "intro": [True],
@@ -196,7 +263,7 @@ VARIANTS: dict[str, list[Any]] = {
     "length": [200],
     "missing": [["theme", "title", "size", "amount"]],
     "notified": [False],
-    "problem": ["before_filed", "out_of_range", "unreadable"],
+    "problem": ["before_filed", "out_of_range", "unreadable", "date", "too_late", "length"],
     "queued": [True],
     "reason": [
         "empty",
@@ -224,6 +291,9 @@ VARIANTS: dict[str, list[Any]] = {
 _DAY = {"deadline": date(2026, 12, 15)}
 OVERRIDES: dict[str, dict[str, Any]] = {
     "staff/export_value.html": {"kind": "stage"},
+    "invitations/admin_ask_value.html": {"deadline": date(2026, 12, 15)},
+    "new_dossier/too_late.html": {"deadline": date(2026, 11, 20)},
+    "invitations/check.html": {"deadline": date(2026, 12, 15)},
     "application/deadline.html": _DAY,
     "reminders/client.html": _DAY,
     "reminders/missed.html": _DAY,
@@ -235,12 +305,25 @@ OVERRIDES: dict[str, dict[str, Any]] = {
 NO_VARIANTS: dict[str, set[str]] = {
     "staff/client_confirmed.html": {"deadline"},
     "staff/confirm_done.html": set(),
+    # Sent only when there is at least one invitation to name.
+    "invitations/admin_list.html": {"invitations"},
+    "invitations/staff_unopened.html": {"invitations"},
 }
 # Cells of a spreadsheet, not messages: they may start in lowercase.
 CELLS = {"staff/export_value.html", "staff/export_header.html"}
 STEP_NUMBERS = [1, 2, 3, 4, 5, 6]
+# Templates only staff read.
+STAFF_TEMPLATES = (
+    "staff/",
+    "broadcast/",
+    "enrolment/",
+    "alerts/",
+    "new_dossier/",
+    "invitations/staff_",
+    "invitations/admin_",
+)
 # The terminal sandbox's own commands (not the bot's).
-SANDBOX_COMMANDS = {"tijd", "als", "sandbox", "stop"}
+SANDBOX_COMMANDS = {"tijd", "als", "bestand", "sandbox", "stop"}
 _TAG = re.compile(r"<[^>]*>")
 _GLUED = re.compile(r"[.:?!][A-ZÀ-Ý]")
 # Codes in which a dot comes before a capital on purpose (recognition numbers).
@@ -332,6 +415,9 @@ def test_button_labels_and_command_descriptions_start_as_sentences() -> None:
         "kind": "application",
         "count": 12,
         "dossier": DOSSIER,
+        "invitation": INVITATION,
+        "action": "link",
+        "field": "titel",
     }
     for macro, parameters in names:
         arguments = {p.strip(): samples[p.strip()] for p in parameters.split(",") if p.strip()}
@@ -348,7 +434,7 @@ def test_every_command_a_text_suggests_exists_for_whoever_reads_it() -> None:
     command staff have."""
     router = build_router()
     for name in _templates():
-        staff_text = name.startswith(("staff/", "broadcast/", "enrolment/", "alerts/"))
+        staff_text = name.startswith(STAFF_TEMPLATES)
         for values in _contexts(name):
             rendered = render(name.removesuffix(".html"), **values)
             # Code (a URL path such as /healthz) is shown, not tapped as a command.
@@ -358,4 +444,6 @@ def test_every_command_a_text_suggests_exists_for_whoever_reads_it() -> None:
                     continue
                 found = router.commands.get(command)
                 assert found is not None, (name, command)
-                assert staff_text or not found.staff_only, (name, command)
+                # /help shows staff their own commands too (staff=True).
+                for_staff = staff_text or values.get("staff") is True
+                assert for_staff or not found.staff_only, (name, command)
