@@ -3,13 +3,18 @@
 Run as a script, this module is the child process the benchmarks start so that the bot's
 CPU time and memory are measured apart from the fake Bot API server and the driver:
 
-    python bench/_common.py serve kmo|echo BASE_URL DB_PATH
+    python bench/_common.py serve kmo|echo BASE_URL DB_PATH [--global-rate R]
+        [--chat-rate R] [--chat-burst N]
 
-It prints ``READY`` once the bot polls, and stops cleanly on SIGTERM.
+It prints ``READY`` once the bot polls, and stops cleanly on SIGTERM. The options set the
+real bot's limiter (bot/limiter.py): `--global-rate` replaces Telegram's 30 messages per
+second over all chats, `--chat-rate`/`--chat-burst` are CHAT_RATE/CHAT_BURST. SIGUSR1 lifts
+the per-chat limit from then on (the closed-loop phase of bench/updates.py).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import html
@@ -38,6 +43,7 @@ from telegram.ext import (
 
 from bot.clock import Clock
 from bot.config import Settings, load_settings
+from bot.limiter import GLOBAL_RATE, Limiter
 from bot.runner import BotRuntime
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
@@ -48,6 +54,8 @@ START_OF_RUN = datetime(2026, 11, 28, 10, 0, tzinfo=BRUSSELS)
 COMMON = Path(__file__).resolve()
 # Seconds a bot child may take to print READY.
 START_TIMEOUT = 30.0
+# A rate no benchmark reaches: a limiter bucket at this rate never makes anyone wait.
+UNLIMITED = 1_000_000.0
 
 
 # ---------------------------------------------------------------------------- settings
@@ -70,6 +78,27 @@ def fixed_clock(moment: datetime = START_OF_RUN) -> Clock:
     clock = Clock(BRUSSELS)
     clock.travel_to(moment)
     return clock
+
+
+def replace_limiter(
+    runtime: BotRuntime,
+    *,
+    bulk_rate: float | None = None,
+    global_rate: float = GLOBAL_RATE,
+    chat_rate: float | None = None,
+    chat_burst: int | None = None,
+) -> Limiter:
+    """Give the runtime's sender a limiter of the benchmark's choosing; unset values are the
+    runtime's settings (BROADCAST_RATE, CHAT_RATE, CHAT_BURST) and Telegram's 30/s."""
+    settings = runtime.settings
+    limiter = Limiter(
+        settings.broadcast_rate if bulk_rate is None else bulk_rate,
+        global_rate=global_rate,
+        chat_rate=settings.chat_rate if chat_rate is None else chat_rate,
+        chat_burst=settings.chat_burst if chat_burst is None else chat_burst,
+    )
+    runtime.sender.limiter = limiter
+    return limiter
 
 
 # ---------------------------------------------------------------------------- figures
@@ -167,10 +196,13 @@ def peak_rss_mb() -> float:
 class BotProcess:
     """A bot (the real one or the echo baseline) in a child process, polling `base_url`."""
 
-    def __init__(self, kind: str, base_url: str, db_path: Path) -> None:
+    def __init__(
+        self, kind: str, base_url: str, db_path: Path, options: Sequence[str] = ()
+    ) -> None:
         self.kind = kind
         self.base_url = base_url
         self.db_path = db_path
+        self.options = list(options)  # for `serve kmo`: --global-rate, --chat-rate, ...
         self.proc: asyncio.subprocess.Process | None = None
         self._stderr = db_path.with_suffix(f".{kind}.stderr")
 
@@ -192,6 +224,7 @@ class BotProcess:
                 self.kind,
                 self.base_url,
                 str(self.db_path),
+                *self.options,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=err,
             )
@@ -203,6 +236,11 @@ class BotProcess:
         if line.strip() != b"READY":
             await self.stop()
             raise RuntimeError(f"{self.kind} bot did not start:\n{self.errors()}")
+
+    def lift_chat_limit(self) -> None:
+        """From now on the real bot's limiter paces no chat (SIGUSR1, see `_serve`)."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGUSR1)
 
     async def stop(self) -> None:
         proc = self.proc
@@ -222,12 +260,26 @@ class BotProcess:
             return ""
 
 
-async def _serve(kind: str, base_url: str, db_path: Path) -> None:
+async def _serve(kind: str, base_url: str, db_path: Path, options: argparse.Namespace) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     if kind == "kmo":
         runtime = BotRuntime(make_settings(base_url, db_path), fixed_clock())
+        # The limiter directly, not through CHAT_RATE (which stops at Telegram's 30).
+        replace_limiter(
+            runtime,
+            global_rate=options.global_rate,
+            chat_rate=options.chat_rate,
+            chat_burst=options.chat_burst,
+        )
+
+        def lift() -> None:
+            replace_limiter(
+                runtime, global_rate=options.global_rate, chat_rate=UNLIMITED, chat_burst=1000
+            )
+
+        loop.add_signal_handler(signal.SIGUSR1, lift)
         await runtime.start()
         print("READY", flush=True)
         try:
@@ -283,14 +335,25 @@ def build_echo_application(base_url: str) -> Any:
     return application
 
 
+def _serve_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python bench/_common.py")
+    parser.add_argument("command", choices=["serve"])
+    parser.add_argument("kind", choices=["kmo", "echo"])
+    parser.add_argument("base_url")
+    parser.add_argument("db_path", type=Path)
+    parser.add_argument("--global-rate", type=float, default=GLOBAL_RATE)
+    parser.add_argument("--chat-rate", type=float, default=None)
+    parser.add_argument("--chat-burst", type=int, default=None)
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 5 or sys.argv[1] != "serve" or sys.argv[2] not in {"kmo", "echo"}:
-        sys.exit("usage: python bench/_common.py serve kmo|echo BASE_URL DB_PATH")
-    serving = _serve(sys.argv[2], sys.argv[3], Path(sys.argv[4]))
+    arguments = _serve_args(sys.argv[1:])
+    serving = _serve(arguments.kind, arguments.base_url, arguments.db_path, arguments)
     profile = os.environ.get("BENCH_PROFILE")  # a file name: cProfile the bot child into it
     if profile:
         import cProfile
 
-        cProfile.run("asyncio.run(serving)", f"{profile}.{sys.argv[2]}")
+        cProfile.run("asyncio.run(serving)", f"{profile}.{arguments.kind}")
     else:
         asyncio.run(serving)
