@@ -439,8 +439,12 @@ def result_csv(table: Table, links: Mapping[int, str | None], errors: Mapping[in
         link_at = width
     total = max(width, link_at + 2)
 
+    # Text cells of a spreadsheet were text there; in a CSV Excel would run "=…" as a
+    # formula. (A CSV's cells go back as they came: Excel read them that way already.)
+    shown = _inert if table.kind == "xlsx" else str
+
     def line_of(cells: Row, link: str | None, remark: str | None) -> list[str]:
-        out = [cell_text(cell) for cell in cells] + [""] * (total - len(cells))
+        out = [shown(cell_text(cell)) for cell in cells] + [""] * (total - len(cells))
         if link is not None and remark is not None:
             out[link_at : link_at + 2] = [_inert(link), _inert(remark)]
         return out

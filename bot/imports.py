@@ -229,6 +229,7 @@ def _too_large() -> TableRejected:
 def _named_after(filename: str, suffix: str, extension: str) -> str:
     """ "inschrijvingen.xlsx" -> "inschrijvingen-met-links.csv" (a name any system takes)."""
     stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    stem = stem.removesuffix(f"-{suffix}")  # a result file sent back keeps its name
     return safe_file_name(f"{stem or 'lijst'}-{suffix}").removesuffix(".png") + extension
 
 

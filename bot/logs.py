@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,9 +23,20 @@ REDACTED = "<token>"
 _USER_HASH_PREFIX = b"kmo-bot:user:"
 
 
+# Invitation codes are bearer secrets too: in a personal link ("?start=<code>") and in the
+# "/start <code>" message it sends (python-telegram-bot logs whole updates and requests at
+# DEBUG level).
+_CODES = (
+    re.compile(r"(start=)[A-Za-z0-9_-]+"),
+    re.compile(r"(/start(?:@\w+)?\s+)[A-Za-z0-9_-]+"),
+)
+REDACTED_CODE = "<code>"
+
+
 class RedactingFilter(logging.Filter):
     """Replaces each secret in the rendered message (URLs of httpx requests hold the token),
-    in the traceback and in the stack; attached to the handler, so it sees every record."""
+    in the traceback and in the stack, and every invitation code; attached to the handler,
+    so it sees every record."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -33,11 +45,11 @@ class RedactingFilter(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
+        for code in _CODES:
+            text = code.sub(rf"\g<1>{REDACTED_CODE}", text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
         try:
             message = record.getMessage()
         except Exception:  # a malformed call: the formatter reports it

@@ -179,10 +179,6 @@ class BotRuntime:
         )
         self.tasks = {name: self._spawn(name, loop) for name, loop in loops.items()}
         _LOGGER.info("Bot started as @%s (%s mode)", self.services.bot_username, self.mode)
-        if not self.settings.vigc_contact:
-            _LOGGER.warning(
-                "VIGC_CONTACT is not set: clients see a general contact text (/contact)"
-            )
 
     def _spawn(self, name: str, loop: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(loop, name=f"kmo-bot-{name}", context=self._context)
@@ -348,6 +344,8 @@ async def serve(settings: Settings, stop: asyncio.Event, clock: Clock | None = N
     """Run until `stop` is set, then shut down cleanly."""
     runtime = BotRuntime(settings, clock)
     await runtime.start()
+    if not settings.vigc_contact:  # here, not in start(): the sandbox and tests go without
+        _LOGGER.warning("VIGC_CONTACT is not set: clients see a general contact text (/contact)")
     try:
         await stop.wait()
     finally:

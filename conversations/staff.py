@@ -83,9 +83,7 @@ async def on_export(turn: Turn) -> None:
     data = export_csv(turn.rules, items, today, turn.services.settings.staff_ids, waiting)
     details = {"dossiers": len(items), "invitations": len(waiting)}
     await record_action(turn.tx, turn.user_id, EXPORT, turn.now, details=details)
-    caption = render(
-        "staff/export_caption", count=len(items), waiting=len(waiting), today=today
-    )
+    caption = render("staff/export_caption", count=len(items), waiting=len(waiting), today=today)
     await turn.send_file(Kind.DOCUMENT, data, f"dossiers-{today.isoformat()}.csv", caption)
 
 

@@ -239,10 +239,11 @@ async def correct(
 
 
 async def needing_alert(store: Store, last_day: date) -> list[Invitation]:
-    """Open invitations whose deadline is on or before `last_day` and whose staff alert
-    was not sent yet."""
+    """Invitations not taken over (open, or questioned by the client) whose deadline is on
+    or before `last_day` and whose staff alert was not sent yet."""
     rows = await store.fetch_all(
-        f"SELECT {_COLUMNS} FROM invitations WHERE status = 'open' AND staff_alerted = 0"
+        f"SELECT {_COLUMNS} FROM invitations WHERE status IN ('open', 'disputed')"
+        " AND staff_alerted = 0"
         " AND deadline <= ? ORDER BY deadline, id",
         (last_day.isoformat(),),
     )

@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Protocol, TextIO
 
 from dotenv import dotenv_values
@@ -192,6 +192,11 @@ def _passed_settings(env_file: Path = Path(".env")) -> dict[str, str]:
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ)
     return {k: v for k, v in values.items() if k in PASSED_SETTINGS}
+
+
+def _read_file(name: str) -> bytes | None:
+    path = Path(name).expanduser()
+    return path.read_bytes() if path.is_file() else None
 
 
 def _user_id(text: str) -> int:
@@ -448,12 +453,13 @@ class SandboxSession:
     async def send_file(self, argument: str) -> None:
         """``/bestand lijst.csv``: that file goes to the bot as a document (an enrolment
         list, for staff)."""
-        path = Path(argument).expanduser()
-        if not argument or not path.is_file():
+        data = await asyncio.to_thread(_read_file, argument) if argument else None
+        if data is None:
             self._say("sandbox/file_usage", path=argument)
             return
+        path = PurePath(argument)
         mime_type = _MIME_TYPES.get(path.suffix.lower(), "application/octet-stream")
-        await self.user.send_document(path.read_bytes(), path.name, mime_type)
+        await self.user.send_document(data, path.name, mime_type)
         await self._settle([self.user])
         # The list is read in the background: wait for its preview (or result) too.
         with contextlib.suppress(TimeoutError):
