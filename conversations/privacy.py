@@ -15,6 +15,7 @@ from bot.outbox import Kind
 from bot.texts import label, render
 from bot.turn import Turn
 from storage.clients import get_client
+from storage.invitations import release_invitations
 from storage.privacy import export_client_data, forget_client
 
 _LOGGER = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ async def on_answer(turn: Turn, answer: str) -> None:
     if answer != "ja":
         await turn.say("privacy/kept")
         return
+    # What the client told VIGC about an invitation goes too; a questioned one is open again.
+    await release_invitations(turn.tx, turn.user_id, turn.now)
     deleted = await forget_client(turn.tx, turn.user_id)
     _LOGGER.info("A client asked to be forgotten; rows deleted: %s", deleted)
     await turn.say("privacy/forgotten")

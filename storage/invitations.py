@@ -214,6 +214,16 @@ async def dispute(
     )
 
 
+async def release_invitations(store: Store, client_id: int, now: datetime) -> int:
+    """A client who asked to be forgotten: their remarks go, and an invitation they
+    questioned is open again (one they took over stays taken, without them)."""
+    return await store.execute(
+        "UPDATE invitations SET remark = NULL, client_id = NULL, status = CASE status"
+        " WHEN 'disputed' THEN 'open' ELSE status END, updated_at = ? WHERE client_id = ?",
+        (stamp(now), client_id),
+    )
+
+
 async def set_status(store: Store, invitation_id: int, status: str, now: datetime) -> None:
     await store.execute(
         "UPDATE invitations SET status = ?, updated_at = ? WHERE id = ?",

@@ -24,6 +24,7 @@ RUNS = {
     ],
     "reminders": ["bench/reminders.py", "--dossiers", "200", "--rounds", "1"],
     "broadcast": ["bench/broadcast.py", "--limit", "300", "--recipients", "50"],
+    "import": ["bench/import_through_bot.py", "--rows", "300"],
 }
 
 
@@ -90,3 +91,11 @@ def test_broadcast_bench_delivers_each_message_once(
     assert result["duplicated"] == 0, out
     for key in ("ratio_of_limit", "share_429_percent", "reply_during_broadcast_ms"):
         assert key in result, out
+
+
+def test_import_bench_prints_its_figures(outputs: dict[str, subprocess.Popen[str]]) -> None:
+    out = _finish(outputs["import"])
+    assert "result: one document" in out
+    assert "300 lines" in out
+    for line in ("upload to preview: ", "Bevestig to the file back: ", "total: "):
+        assert line in out, out

@@ -189,3 +189,36 @@ async def test_every_other_link_gets_an_answer(
     invitation = await invitation_by_code(runtime.db, link.rsplit("=", 1)[1])
     assert invitation is not None
     assert invitation.status == "open"
+
+
+async def test_my_data_and_forget_me_cover_invitations(
+    runtime: BotRuntime, staff: FakeUser, client: FakeUser, emulator: BotApiEmulator
+) -> None:
+    link, _ = await new_dossier(staff)
+    second, _ = await new_dossier(staff, title="Word")
+    await client.open_link(link)
+    await client.wait_for_messages(1)
+    await press(client, "✅ Ja, dat klopt", replies=2)
+    await client.open_link(second)
+    await client.wait_for_messages(1)
+    await press(client, "Nee, er klopt iets niet")
+    await say(client, "Verkeerde titel")
+
+    client.mark()
+    await client.send("/mijngegevens")
+    _, data = await client.wait_for_messages(2)
+    assert data.document is not None
+    assert b'"invitations"' in data.document
+    assert "Verkeerde titel".encode() in data.document
+
+    await say(client, "/vergeetmij")
+    await press(client, "Ja, wis al mijn gegevens")
+    assert await list_client_dossiers(runtime.db, client.id) == []
+    questioned = await invitation_by_code(runtime.db, second.rsplit("=", 1)[1])
+    assert questioned is not None
+    assert (questioned.status, questioned.client_id, questioned.remark) == ("open", None, None)
+    # The questioned project can be taken over again (by whoever VIGC sends it to).
+    newcomer = emulator.user(4004, "Nieuw")
+    await newcomer.open_link(second)
+    [check] = await newcomer.wait_for_messages(1)
+    assert "Klopt dit?" in check.text

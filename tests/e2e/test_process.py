@@ -60,6 +60,11 @@ async def test_runs_answers_and_stops_cleanly_on_sigterm_without_logging_the_tok
     await bot.start()
     [welcome] = await say(client, "/start")
     assert "Welkom" in welcome.text
+    # A personal link's code is a secret: not even DEBUG logging shows it.
+    secret = "NoSuchInvitationCode0123"
+    await client.open_link(f"https://t.me/emulator_bot?start={secret}")
+    [unknown] = await client.wait_for_messages(1)
+    assert "ken ik niet" in unknown.text
     code, log = await bot.terminate()
     assert code == 0
     assert "Bot started as @emulator_bot" in log
@@ -67,6 +72,7 @@ async def test_runs_answers_and_stops_cleanly_on_sigterm_without_logging_the_tok
     assert "getUpdates" in log  # DEBUG logging was on, request URLs included
     assert TOKEN not in log
     assert TOKEN.split(":")[1] not in log
+    assert secret not in log
     assert (tmp_path / "nested" / "data" / "deep" / "bot.sqlite3").exists()
 
 

@@ -120,3 +120,19 @@ def test_a_traceback_rendered_by_an_earlier_handler_is_redacted_too() -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="log format"), configured("INFO", [TOKEN], "xml"):
         pass
+
+
+def test_invitation_codes_never_reach_a_log_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code = "AbCdEfGhIjKlMnOpQrStUv"
+    with configured("DEBUG", [TOKEN]):
+        log = logging.getLogger("telegram.Bot")
+        log.debug(
+            "Calling Bot API endpoint `sendMessage` with parameters `%s`",
+            {"text": f"Uw link: https://t.me/vigc_kmo_bot?start={code}"},
+        )
+        log.debug("update `%s`", {"message": {"text": f"/start {code}"}})
+        log.debug("update `%s`", {"message": {"text": f"/start@vigc_kmo_bot {code}"}})
+    err = capsys.readouterr().err
+    assert code not in err
+    assert "?start=<code>" in err
+    assert "/start <code>" in err
