@@ -69,6 +69,16 @@ async def on_flow_kept(turn: Turn, flow: Flow) -> None:
     await turn.say("flow/kept", flow=flow.name, command=flow.command)
 
 
+async def show_in_pressed(turn: Turn, text: str, markup: Keyboard | None) -> None:
+    """Another page of a list: in the message whose button was pressed (else a new one)."""
+    query = turn.update.callback_query
+    message = query.message if query is not None else None
+    if message is None:
+        await turn.send(text, markup)
+        return
+    await turn.edit_text(message.message_id, text, markup)
+
+
 def calendar_button(dossier_id: int) -> Button:
     """The "Zet in mijn agenda" button of a dossier."""
     return buttons.CALENDAR.button(label("to_calendar"), dossier_id)

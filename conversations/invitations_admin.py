@@ -19,6 +19,7 @@ from bot.invitations import audit, link_of
 from bot.outbox import text_message
 from bot.texts import label, render
 from bot.turn import Turn
+from conversations.common import show_in_pressed
 from conversations.new_dossier import send_link
 from storage import invitations as stored
 from storage.audit import CORRECT, RESEND, REVOKE
@@ -37,13 +38,7 @@ async def on_list(turn: Turn) -> None:
 
 async def on_page(turn: Turn, page: int) -> None:
     """Another page of /uitnodigingen, in the same message."""
-    text, markup = await _page(turn, page)
-    query = turn.update.callback_query
-    message = query.message if query is not None else None
-    if message is None:
-        await turn.send(text, markup)
-        return
-    await turn.edit_text(message.message_id, text, markup)
+    await show_in_pressed(turn, *await _page(turn, page))
 
 
 async def _page(turn: Turn, page: int) -> tuple[str, Keyboard | None]:

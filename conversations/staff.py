@@ -19,7 +19,7 @@ from bot.staff_overview import Urgency, export_csv, ranked
 from bot.steps import complete_step
 from bot.texts import label, render
 from bot.turn import Turn
-from conversations.common import dossier_view
+from conversations.common import dossier_view, show_in_pressed
 from storage.audit import CONFIRM, EXPORT, record_action
 from storage.broadcasts import recent_broadcasts
 from storage.clients import get_client
@@ -42,13 +42,7 @@ async def on_dossiers(turn: Turn) -> None:
 
 async def on_dossiers_page(turn: Turn, page: int) -> None:
     """Another page of /dossiers, in the same message."""
-    text, markup = await _dossiers_page(turn, page)
-    query = turn.update.callback_query
-    message = query.message if query is not None else None
-    if message is None:
-        await turn.send(text, markup)
-        return
-    await turn.edit_text(message.message_id, text, markup)
+    await show_in_pressed(turn, *await _dossiers_page(turn, page))
 
 
 async def _dossiers_page(turn: Turn, page: int) -> tuple[str, Keyboard | None]:

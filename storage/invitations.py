@@ -77,46 +77,20 @@ async def create_invitation(
     existing = await invitation_by_key(store, new.dedupe_key)
     if existing is not None:
         return existing, False
-    moment = stamp(now)
-    invitation_id = await store.insert(
-        "INSERT INTO invitations (code, dedupe_key, company_name, enterprise_number, service,"
-        " theme, title, start_date, deadline, amount_cents, company_size, contact_name, email,"
-        " created_by, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            code,
-            new.dedupe_key,
-            new.company_name,
-            new.enterprise_number,
-            new.service,
-            new.theme,
-            new.title,
-            new.start_date.isoformat(),
-            new.deadline.isoformat(),
-            _cents(new.amount),
-            new.company_size,
-            new.contact_name,
-            new.email,
-            staff_id,
-            moment,
-            moment,
-        ),
-    )
-    made = await get_invitation(store, invitation_id)
-    if made is None:
-        raise RuntimeError("invitation missing right after it was written")
-    return made, True
+    made = await create_many(store, [(new, code)], staff_id, None, now)
+    return made[new.dedupe_key], True
 
 
 async def create_many(
     store: Store,
     items: Sequence[tuple[NewInvitation, str]],
     staff_id: int,
-    import_id: int,
+    import_id: int | None,
     now: datetime,
 ) -> dict[str, Invitation]:
-    """Invitations for an enrolment list (new invitation, fresh code): those whose key is
-    new are made; all of them are returned by key, with the code each key had before."""
+    """Invitations (new invitation, fresh code), e.g. for an enrolment list: those whose
+    key is new are made; all of them are returned by key, with the code each key had
+    before."""
     moment = stamp(now)
     await store.executemany(
         "INSERT OR IGNORE INTO invitations (code, dedupe_key, company_name, enterprise_number,"
