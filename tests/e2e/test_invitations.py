@@ -209,7 +209,7 @@ async def test_my_data_and_forget_me_cover_invitations(
     _, data = await client.wait_for_messages(2)
     assert data.document is not None
     assert b'"invitations"' in data.document
-    assert "Verkeerde titel".encode() in data.document
+    assert b"Verkeerde titel" in data.document
 
     await say(client, "/vergeetmij")
     await press(client, "Ja, wis al mijn gegevens")
