@@ -4,12 +4,13 @@ Run as a script, this module is the child process the benchmarks start so that t
 CPU time and memory are measured apart from the fake Bot API server and the driver:
 
     python bench/_common.py serve kmo|echo BASE_URL DB_PATH [--global-rate R]
-        [--chat-rate R] [--chat-burst N]
+        [--chat-rate R] [--chat-burst N] [--http httpx|aiohttp]
 
 It prints ``READY`` once the bot polls, and stops cleanly on SIGTERM. The options set the
 real bot's limiter (bot/limiter.py): `--global-rate` replaces Telegram's 30 messages per
 second over all chats, `--chat-rate`/`--chat-burst` are CHAT_RATE/CHAT_BURST. SIGUSR1 lifts
-the per-chat limit from then on (the closed-loop phase of bench/updates.py).
+the per-chat limit from then on (the closed-loop phase of bench/updates.py). `--http` is the
+echo bot's HTTP client (python-telegram-bot's httpx by default).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from telegram.ext import (
 
 from bot.clock import Clock
 from bot.config import Settings, load_settings
+from bot.http import AiohttpRequest
 from bot.limiter import GLOBAL_RATE, Limiter
 from bot.runner import BotRuntime
 
@@ -287,7 +289,7 @@ async def _serve(kind: str, base_url: str, db_path: Path, options: argparse.Name
         finally:
             await runtime.stop()
         return
-    application = build_echo_application(base_url)
+    application = build_echo_application(base_url, options.http)
     await application.initialize()
     await application.start()
     assert application.updater is not None
@@ -303,11 +305,13 @@ async def _serve(kind: str, base_url: str, db_path: Path, options: argparse.Name
         await application.shutdown()
 
 
-def build_echo_application(base_url: str) -> Any:
+def build_echo_application(base_url: str, http: str = "httpx") -> Any:
     """The baseline: a minimal python-telegram-bot bot that echoes text and answers buttons.
 
     Same defaults as the real bot where they touch the work per update (one update at a
-    time, HTML parse mode); no persistence, no database.
+    time, HTML parse mode); no persistence, no database. Its HTTP client is
+    python-telegram-bot's own (httpx), or with `http="aiohttp"` the real bot's
+    (bot/http.py), to see how much of the difference is the transport.
     """
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -323,13 +327,17 @@ def build_echo_application(base_url: str) -> Any:
         text = f"Gekozen: {html.escape(query.data or '')}"
         await context.bot.send_message(update.effective_chat.id, text)
 
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(TOKEN)
         .base_url(base_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .build()
     )
+    if http == "aiohttp":
+        builder = builder.request(AiohttpRequest(connection_pool_size=256)).get_updates_request(
+            AiohttpRequest(connection_pool_size=1)
+        )
+    application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
     application.add_handler(CallbackQueryHandler(pressed))
     return application
@@ -344,6 +352,7 @@ def _serve_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--global-rate", type=float, default=GLOBAL_RATE)
     parser.add_argument("--chat-rate", type=float, default=None)
     parser.add_argument("--chat-burst", type=int, default=None)
+    parser.add_argument("--http", choices=["httpx", "aiohttp"], default="httpx")  # echo bot
     return parser.parse_args(argv)
 
 

@@ -24,13 +24,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from _common import START_OF_RUN, STAFF_ID, figure, fixed_clock, machine, make_settings
+from _common import STAFF_ID, START_OF_RUN, figure, fixed_clock, machine, make_settings
 from enrolment_import import TODAY, as_csv, as_xlsx, build_rows
 
 from bot.emulator import BotApiEmulator, FakeUser, SentMessage
 from bot.runner import BotRuntime
 
 TARGET_TOTAL_S = 5.0
+ANSWER_TIMEOUT = 120.0
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -40,8 +41,9 @@ def moved(rows: list[list[Any]]) -> list[list[Any]]:
     return [[cell + shift if isinstance(cell, date) else cell for cell in row] for row in rows]
 
 
-async def wait_for(user: FakeUser, predicate: Any, timeout: float = 120.0) -> SentMessage:
-    async with asyncio.timeout(timeout):
+async def wait_for(user: FakeUser, predicate: Any) -> SentMessage:
+    """The user's first new message that matches, within ANSWER_TIMEOUT seconds."""
+    async with asyncio.timeout(ANSWER_TIMEOUT):
         while True:
             for message in user.new_messages():
                 if predicate(message):

@@ -258,9 +258,10 @@ def build_database(path: Path, dossiers: int, due: int, seed: int = 2026) -> Bui
 async def _measure(url: str, db_path: Path, due_moment: datetime) -> dict[str, Any]:
     """Runs in the child: the bot alone, against the server at `url`, on one CPU.
 
-    One CPU: with the event loop and aiosqlite's thread on different CPUs an idle pass
-    pays cross-CPU wake-ups, and its median flips between about 0.17 and 0.35 ms from run
-    to run on a 2-CPU VM, whichever way the scheduler placed them.
+    One CPU: when statements ran on aiosqlite's thread, that thread and the event loop on
+    different CPUs made an idle pass pay cross-CPU wake-ups (its median flipped between
+    about 0.17 and 0.35 ms from run to run on a 2-CPU VM). Statements now run on the event
+    loop's thread (storage/db.py); one CPU is kept so that the figures stay comparable.
     """
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})  # threads made later follow

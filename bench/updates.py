@@ -1,7 +1,7 @@
 """Updates benchmark: simulated clients each run a whole /aanvraag through the fake Bot API.
 
     python bench/updates.py [--clients 500] [--rate 100] [--no-max]
-        [--global-rate 1000000] [--chat-rate 1] [--chat-burst 5]
+        [--global-rate 1000000] [--chat-rate 1] [--chat-burst 5] [--echo-http httpx|aiohttp]
 
 The fake Bot API server (bot.emulator) and the clients run in this process; the bot runs in
 a child process (bench/_common.py), so that its CPU time is read from /proc apart from the
@@ -244,7 +244,7 @@ async def _run_bot(
         paced_users = [
             emu.user(id_base + i, f"Klant{i}", f"klant_{i}") for i in range(args.clients)
         ]
-        options = [] if echo else _limiter_options(args)
+        options = ["--http", args.echo_http] if echo else _limiter_options(args)
         bot = BotProcess(kind, emu.base_url, workdir / f"{kind}.sqlite3", options)
         await bot.start()
         try:
@@ -372,7 +372,7 @@ async def _main(args: argparse.Namespace) -> bool:
         bot_paced, bot_max = await _run_bot("kmo", workdir, args, FIRST_USER_ID)
     print()
     if echo_paced is not None:
-        print("Echo baseline (minimal python-telegram-bot bot), paced:")
+        print(f"Echo baseline (minimal python-telegram-bot bot, {args.echo_http}), paced:")
         _describe(echo_paced)
     print("KMO bot, paced:")
     _describe(bot_paced)
@@ -441,6 +441,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--chat-burst", type=int, default=None, help="CHAT_BURST of the KMO bot (default 5)"
+    )
+    parser.add_argument(
+        "--echo-http",
+        choices=("httpx", "aiohttp"),
+        default="httpx",
+        help="the echo bot's HTTP client: python-telegram-bot's own (httpx, the yardstick)"
+        " or the real bot's (aiohttp, bot/http.py)",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)

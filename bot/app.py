@@ -14,11 +14,11 @@ from collections.abc import Collection, Sequence
 
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
-from telegram.request import HTTPXRequest
 
 from bot import buttons
 from bot.config import Settings
 from bot.flows import on
+from bot.http import AiohttpRequest
 from bot.router import Command, Router
 from bot.texts import command_description
 from conversations import (
@@ -157,7 +157,8 @@ def build_router() -> Router:
 
 
 def build_bot(settings: Settings) -> Bot:
-    """The Bot API client: `settings.telegram_timeout` per request, polling on its own pool."""
+    """The Bot API client: `settings.telegram_timeout` per request, polling on its own pool,
+    over aiohttp (`bot/http.py`)."""
     # python-telegram-bot's timedelta durations (its next major's default): otherwise every
     # 429 (RetryAfter) comes with a deprecation warning.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -166,7 +167,7 @@ def build_bot(settings: Settings) -> Bot:
         settings.telegram_bot_token,
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_file_base_url,
-        request=HTTPXRequest(
+        request=AiohttpRequest(
             connection_pool_size=64,
             read_timeout=timeout,
             write_timeout=timeout,
@@ -174,7 +175,7 @@ def build_bot(settings: Settings) -> Bot:
             pool_timeout=timeout,
             media_write_timeout=max(timeout, 20.0),
         ),
-        get_updates_request=HTTPXRequest(
+        get_updates_request=AiohttpRequest(
             connection_pool_size=1, read_timeout=timeout, connect_timeout=timeout
         ),
     )

@@ -15,18 +15,23 @@ import time
 
 from storage.outbox import BULK
 
-# Telegram's documented ceilings.
+# Telegram's documented ceiling over all chats (per chat: the settings CHAT_RATE and
+# CHAT_BURST, bot/config.py).
 GLOBAL_RATE = 30.0
-CHAT_RATE = 1.0
-CHAT_BURST = 3
 # Per-chat buckets idle this long are forgotten (they would be full again anyway).
 _IDLE_CHAT_SECONDS = 120.0
+# Telegram counts a message when it arrives, the bucket when it lets it go: a message that
+# waited on its way (for a new connection, or a busy event loop) can arrive right behind the
+# next one. So an empty chat bucket waits this much longer once (the time is kept, so the
+# rate stays the same).
+CHAT_MARGIN = 0.1
 
 
 class TokenBucket:
-    def __init__(self, rate: float, burst: float) -> None:
+    def __init__(self, rate: float, burst: float, margin: float = 0.0) -> None:
         self.rate = rate
         self.capacity = burst
+        self.margin = margin  # seconds of extra wait when empty (see CHAT_MARGIN)
         self._tokens = burst
         self._updated = time.monotonic()
         self._paused_until = 0.0
@@ -45,7 +50,8 @@ class TokenBucket:
                 self._tokens -= 1
                 self.last_used = now
                 return
-            await asyncio.sleep((1 - self._tokens) / self.rate)
+            # The margin refills too: the next message keeps its distance to this one.
+            await asyncio.sleep((1 - self._tokens) / self.rate + self.margin)
 
     def pause(self, seconds: float) -> None:
         """Nothing until `seconds` have passed, and then no saved-up burst."""
@@ -60,8 +66,8 @@ class Limiter:
         bulk_rate: float,
         *,
         global_rate: float = GLOBAL_RATE,
-        chat_rate: float = CHAT_RATE,
-        chat_burst: int = CHAT_BURST,
+        chat_rate: float,
+        chat_burst: int,
     ) -> None:
         # Burst 1 overall: after a quiet spell, a saved-up burst on top of the rate would
         # exceed Telegram's ~30 per second.
@@ -70,6 +76,7 @@ class Limiter:
         self._chat_rate = chat_rate
         self._chat_burst = chat_burst
         self._chats: dict[int, TokenBucket] = {}
+        self._next_forget = 0.0  # monotonic time of the next look for idle chats
         self._global_lock = asyncio.Lock()
         self._bulk_lock = asyncio.Lock()
 
@@ -78,8 +85,16 @@ class Limiter:
         # Only the chat's own worker sends to a chat, one message at a time: no lock needed.
         await self._chat(chat_id).take()
         if lane == BULK:
+            # One bulk message at a time waits for everyone's bucket, the others behind the
+            # bulk lock: a reply then waits behind one bulk message at most, however far
+            # a broadcast is ahead of what the whole lets through.
             async with self._bulk_lock:
                 await self._bulk.take()
+                await self._take_global()
+        else:
+            await self._take_global()
+
+    async def _take_global(self) -> None:
         async with self._global_lock:
             await self._global.take()
 
@@ -92,9 +107,13 @@ class Limiter:
     def _chat(self, chat_id: int) -> TokenBucket:
         bucket = self._chats.get(chat_id)
         if bucket is None:
-            if len(self._chats) > 1000:
+            if len(self._chats) > 1000 and time.monotonic() >= self._next_forget:
+                # Not at every new chat: a broadcast to 5,000 would look 4,000 times.
                 self._forget_idle()
-            bucket = self._chats[chat_id] = TokenBucket(self._chat_rate, self._chat_burst)
+                self._next_forget = time.monotonic() + _IDLE_CHAT_SECONDS / 4
+            bucket = self._chats[chat_id] = TokenBucket(
+                self._chat_rate, self._chat_burst, CHAT_MARGIN
+            )
         return bucket
 
     def _forget_idle(self) -> None:

@@ -119,6 +119,3 @@ def configure_logging(level: str, secrets: Iterable[str], fmt: str = "text") -> 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    # aiosqlite logs every statement with its parameters at DEBUG: message texts, personal
-    # data and invitation codes. Never useful enough for that.
-    logging.getLogger("aiosqlite").setLevel(logging.INFO)

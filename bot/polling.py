@@ -59,9 +59,10 @@ class Poller:
             if not updates:
                 continue
             offset = updates[-1].update_id + 1
+            payloads = [(u.update_id, u.to_dict()) for u in updates]
             await inbox.store_updates(
                 self.services.db,
-                [(u.update_id, user_id_of(u.to_dict()), u.to_dict()) for u in updates],
+                [(update_id, user_id_of(data), data) for update_id, data in payloads],
                 self.services.clock.now(),
             )
             self.on_stored()

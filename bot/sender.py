@@ -4,8 +4,8 @@ Rows are read once (by increasing id) into a queue per chat; each chat with wait
 has one worker that sends its rows one after the other, so a chat sees messages in the
 order they were written, while chats do not wait for each other. For each row:
 
-1. it is checked to be still pending (a reminder may have been cancelled meanwhile);
-2. it waits for the limiter and is sent;
+1. it waits for the limiter;
+2. it is checked to be still pending (a reminder may have been cancelled meanwhile), and sent;
 3. Telegram's answer is recorded in its own small transaction at once: sent (with the
    message id), or blocked (403: the client is marked inactive and the chat's other rows
    stop), failed (400: the message itself is wrong), or a retry after a back-off (timeout,
@@ -55,6 +55,8 @@ IDLE_INTERVAL = 5.0
 MAX_BACKOFF = 60.0
 # Edits of a message that is gone, unchanged or too old are not worth a retry.
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Rows whose delivery is also recorded elsewhere (in the same transaction).
+_SETTLED_WITH_SOURCE = frozenset({reminders.SOURCE, broadcasts.PROGRESS_SOURCE})
 _HARMLESS_EDIT_ERRORS = (
     "message is not modified",
     "message to edit not found",
@@ -103,6 +105,9 @@ class Sender:
                     _LOGGER.exception("Reading the outbox failed; trying again shortly")
                     loaded = 0
                 if loaded >= LOAD_BATCH:
+                    # More to read; first let the workers just started take their turn (the
+                    # database does not give the event loop back by itself).
+                    await asyncio.sleep(0)
                     continue
                 await wait_any(stop, wakeup, seconds=IDLE_INTERVAL)
             await self._finish()
@@ -170,10 +175,13 @@ class Sender:
                 self.services.broadcasts_wakeup.set()
 
     async def _attempt(self, row: OutboxRow) -> tuple[Outcome, OutboxRow]:
+        # The limiter first: a batch of 1,000 broadcast rows then reads their status one by
+        # one as their turns come, not all at once in front of everyone's replies; and the
+        # status is read as close to sending as it can be.
+        await self.limiter.acquire(row.chat_id, row.lane)
         unwanted = await self._unwanted(row)
         if unwanted is not None:
             return unwanted, row
-        await self.limiter.acquire(row.chat_id, row.lane)
         try:
             async with self._gate:
                 message = await self._call(row)
@@ -229,6 +237,10 @@ class Sender:
     ) -> None:
         """Record the outcome, and what it means for the row's reminder, broadcast, client."""
         db, now = self.services.db, self.services.clock.now()
+        if outcome is Outcome.SENT and row.source not in _SETTLED_WITH_SOURCE:
+            # Nothing else to record: one statement, its own transaction.
+            await outbox.mark_sent(db, row.id, now, message_id)
+            return
         async with db.transaction() as tx:
             if outcome is Outcome.SENT:
                 await outbox.mark_sent(tx, row.id, now, message_id)

@@ -11,10 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from storage.audit import BROADCAST, record_action
-from storage.db import Store, stamp, unstamp
+from storage.db import Row, Store, stamp, unstamp
 from storage.outbox import BLOCKED, BULK, PENDING, SENT, NewMessage, enqueue_many
 from storage.outbox import tally as outbox_tally
 
@@ -169,7 +167,7 @@ def _moment(value: str | None) -> datetime | None:
     return None if value is None else unstamp(value)
 
 
-def _to_broadcast(row: aiosqlite.Row) -> Broadcast:
+def _to_broadcast(row: Row) -> Broadcast:
     created = _moment(row["created_at"])
     if created is None:
         raise ValueError("broadcast without created_at")

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
-from storage.db import Store, stamp
+from storage.db import Row, Store, stamp
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ async def get_client(db: Store, user_id: int) -> Client | None:
     return None if row is None else row_to_client(row)
 
 
-def row_to_client(row: aiosqlite.Row) -> Client:
+def row_to_client(row: Row) -> Client:
     return Client(
         user_id=row["user_id"],
         first_name=row["first_name"],

@@ -1,30 +1,48 @@
-"""One SQLite file through aiosqlite: WAL mode, numbered migrations, one transaction at a time.
+"""One SQLite file, used from the event loop's own thread: WAL mode, numbered migrations, one
+transaction at a time.
 
 Storage functions take a `Store`: either the `Database` (each call its own transaction, for
 the scheduler, the tools and the tests) or a `Tx` (a transaction in progress, so that an
 update's writes commit together or not at all). Moments are stored in one format only,
 `stamp()`: UTC, ISO 8601, milliseconds, e.g. "2026-11-28T09:00:00.000Z" (what SQLite's
 `strftime('%Y-%m-%dT%H:%M:%fZ')` writes, so SQL and Python agree and the text sorts in time).
+
+Why not a thread (aiosqlite, as before): the bot's statements are small and indexed, tens of
+microseconds each, and handing each one to a worker thread and back cost more than running
+it (a quarter of the bot's CPU; see docs/benchmarks.md). So the statements run right here,
+and the functions stay `async` so that callers need not know. Two consequences:
+
+- A task that only talks to the database never gives the event loop back. Each commit
+  therefore yields once (`transaction()`), so that the sender gets its turn between two
+  updates of a batch.
+- A statement that reads or writes a lot would hold up everything else. Such reads (staff
+  overviews of every dossier, exports) pass `heavy=True`: they run on a worker thread, on the
+  same connection, while the database lock keeps every other task away from it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from typing import Any, TypeVar
 
 _LOGGER = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 Params = Sequence[Any]
+T = TypeVar("T")
+# Seconds `close()` waits for a transaction in progress to end.
+CLOSE_TIMEOUT = 10.0
+# A row read back: by column name (row["id"]) or by position (row[0]).
+Row = sqlite3.Row
 # Called with (database path, version) before a migration changes an existing file.
 BeforeMigration = Callable[[Path, int], Awaitable[None]]
 
@@ -42,34 +60,71 @@ def unstamp(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(UTC)
 
 
+class Cursor:
+    """The outcome of one statement (`Connection.execute`)."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.lastrowid
+        self._cursor = cursor
+
+    async def fetchone(self) -> Row | None:
+        row: Row | None = self._cursor.fetchone()
+        return row
+
+    async def fetchall(self) -> list[Row]:
+        return self._cursor.fetchall()
+
+
+class Connection:
+    """The connection of a transaction in progress (`Tx.conn`), for storage code that walks
+    the schema itself (storage/privacy.py). Only while its transaction is open."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+
+    async def execute(self, sql: str, params: Params = ()) -> Cursor:
+        return Cursor(self._raw.execute(sql, params))
+
+    @property
+    def total_changes(self) -> int:
+        return self._raw.total_changes
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._raw.in_transaction
+
+
 class Tx:
     """A transaction in progress on the shared connection (`Database.transaction()`)."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.conn = conn
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self._raw = raw
+        self.conn = Connection(raw)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the affected row count."""
-        cursor = await self.conn.execute(sql, params)
-        return cursor.rowcount
+        return self._raw.execute(sql, params).rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self.conn.executemany(sql, rows)
+        self._raw.executemany(sql, rows)
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run one INSERT; returns the new rowid."""
-        cursor = await self.conn.execute(sql, params)
-        if cursor.lastrowid is None:
+        rowid = self._raw.execute(sql, params).lastrowid
+        if rowid is None:
             raise RuntimeError("INSERT returned no rowid")
-        return cursor.lastrowid
+        return rowid
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        cursor = await self.conn.execute(sql, params)
-        return await cursor.fetchone()
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
+        row: Row | None = self._raw.execute(sql, params).fetchone()
+        return row
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        cursor = await self.conn.execute(sql, params)
-        return list(await cursor.fetchall())
+    async def fetch_all(self, sql: str, params: Params = (), *, heavy: bool = False) -> list[Row]:
+        """All rows; `heavy` for a read of a whole table (on a worker thread, see above)."""
+        if heavy:
+            return await _in_thread(_fetch_all, self._raw, sql, params)
+        return self._raw.execute(sql, params).fetchall()
 
 
 class Database:
@@ -82,7 +137,7 @@ class Database:
     def __init__(self, path: Path, before_migration: BeforeMigration | None = None) -> None:
         self.path = path
         self._before_migration = before_migration
-        self._conn: aiosqlite.Connection | None = None
+        self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
         self._open_lock = asyncio.Lock()
 
@@ -92,29 +147,43 @@ class Database:
             if self._conn is not None:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
-            conn.row_factory = aiosqlite.Row
-            for pragma in (
-                "PRAGMA journal_mode=WAL",
-                "PRAGMA synchronous=NORMAL",
-                "PRAGMA busy_timeout=5000",
-                "PRAGMA foreign_keys=ON",
-            ):
-                await conn.execute(pragma)
-            self._conn = conn
-            await self._migrate()
+            # Autocommit mode (BEGIN and COMMIT are ours); a worker thread may use the
+            # connection for a heavy read while the lock keeps everyone else away.
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            try:
+                for pragma in (
+                    "PRAGMA journal_mode=WAL",
+                    "PRAGMA synchronous=NORMAL",
+                    "PRAGMA busy_timeout=5000",
+                    "PRAGMA foreign_keys=ON",
+                ):
+                    conn.execute(pragma)
+                self._conn = conn
+                async with self._lock:
+                    await self._migrate()
+            except BaseException:
+                self._conn = None
+                conn.close()
+                raise
 
     async def close(self) -> None:
         async with self._open_lock:
             if self._conn is not None:
-                await self._conn.close()
+                # A transaction in progress (or a heavy read on its thread) ends first.
+                try:
+                    async with asyncio.timeout(CLOSE_TIMEOUT), self._lock:
+                        self._conn.close()
+                except TimeoutError:
+                    _LOGGER.warning("The database was still in use; closed anyway")
+                    self._conn.close()
                 self._conn = None
 
     @property
     def is_open(self) -> bool:
         return self._conn is not None
 
-    def _connection(self) -> aiosqlite.Connection:
+    def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             raise RuntimeError("Database.open() was not awaited")
         return self._conn
@@ -124,18 +193,23 @@ class Database:
         """`BEGIN IMMEDIATE` … `COMMIT`, rolled back when the block raises."""
         async with self._lock:
             conn = self._connection()
-            await conn.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")
             try:
                 yield Tx(conn)
+                conn.execute("COMMIT")
             except BaseException:
-                await conn.execute("ROLLBACK")
+                if conn.in_transaction:  # also when COMMIT itself failed (disk full, ...)
+                    conn.execute("ROLLBACK")
                 raise
-            await conn.execute("COMMIT")
+        # The statements never gave the event loop back: let the other tasks run now.
+        await asyncio.sleep(0)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one write statement in its own transaction; returns the affected row count."""
-        async with self.transaction() as tx:
-            return await tx.execute(sql, params)
+        """Run one write statement (alone, it is its own transaction); the affected rows."""
+        async with self._lock:
+            rowcount = self._connection().execute(sql, params).rowcount
+        await asyncio.sleep(0)
+        return rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         async with self.transaction() as tx:
@@ -146,30 +220,31 @@ class Database:
         async with self.transaction() as tx:
             return await tx.insert(sql, params)
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         async with self._lock:
-            cursor = await self._connection().execute(sql, params)
-            return await cursor.fetchone()
+            row: Row | None = self._connection().execute(sql, params).fetchone()
+            return row
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+    async def fetch_all(self, sql: str, params: Params = (), *, heavy: bool = False) -> list[Row]:
+        """All rows; `heavy` for a read of a whole table (on a worker thread, see above)."""
         async with self._lock:
-            cursor = await self._connection().execute(sql, params)
-            return list(await cursor.fetchall())
+            conn = self._connection()
+            if heavy:
+                return await _in_thread(_fetch_all, conn, sql, params)
+            return conn.execute(sql, params).fetchall()
 
     async def _migrate(self) -> None:
         conn = self._connection()
-        cursor = await conn.execute(
+        row = conn.execute(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
-        )
-        row = await cursor.fetchone()
+        ).fetchone()
         existing = bool(row and row[0])
-        await conn.execute(
+        conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
             " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
         )
-        cursor = await conn.execute("SELECT version FROM schema_version")
-        applied = {row[0] for row in await cursor.fetchall()}
+        applied = {row[0] for row in conn.execute("SELECT version FROM schema_version")}
         pending = [m for m in _migrations() if m[0] not in applied]
         if pending and existing and applied and self._before_migration is not None:
             # Data written by an older version: keep a copy before changing its shape.
@@ -177,17 +252,36 @@ class Database:
         for version, name, sql in pending:
             _LOGGER.info("Applying migration %s", name)
             # One script, one transaction: a failing migration leaves the schema untouched.
+            # On a worker thread: a migration may rewrite big tables.
+            script = (
+                f"BEGIN IMMEDIATE;\n{sql}\n"
+                "INSERT INTO schema_version (version, name, applied_at) VALUES"
+                f" ({version}, '{name}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));\n"
+                "COMMIT;"
+            )
             try:
-                await conn.executescript(
-                    f"BEGIN IMMEDIATE;\n{sql}\n"
-                    "INSERT INTO schema_version (version, name, applied_at) VALUES"
-                    f" ({version}, '{name}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));\n"
-                    "COMMIT;"
-                )
+                await _in_thread(conn.executescript, script)
             except BaseException:
                 if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
+                    conn.execute("ROLLBACK")
                 raise
+
+
+def _fetch_all(conn: sqlite3.Connection, sql: str, params: Params) -> list[Row]:
+    return conn.execute(sql, params).fetchall()
+
+
+async def _in_thread(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` on a worker thread. When the caller is cancelled meanwhile, this
+    still waits for the thread to finish: until then the connection is in use, and the
+    caller's lock (and a rollback) must wait for it."""
+    work = asyncio.ensure_future(asyncio.to_thread(function, *args))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await asyncio.wait({work})
+        raise
 
 
 Store = Database | Tx

@@ -8,10 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-import aiosqlite
-
 from bot.domain.progress import Dossier, Step
-from storage.db import Store, stamp
+from storage.db import Row, Store, stamp
 
 DOSSIER_COLUMNS = (
     "id, client_id, service, theme, title, company_size, amount_cents, start_date, "
@@ -163,7 +161,7 @@ def _to_cents(amount: Decimal | None) -> int | None:
     return None if amount is None else int((amount * 100).to_integral_value())
 
 
-def row_to_dossier(row: aiosqlite.Row) -> Dossier:
+def row_to_dossier(row: Row) -> Dossier:
     done: Mapping[Step, date] = {
         step: date.fromisoformat(row[f"{step.value}_on"])
         for step in Step

@@ -8,9 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-import aiosqlite
-
-from storage.db import Store, stamp
+from storage.db import Row, Store, stamp
 
 OPEN: Final = "open"
 LINKED: Final = "linked"
@@ -270,7 +268,7 @@ def _cents(amount: Decimal | None) -> int | None:
     return None if amount is None else int((amount * 100).to_integral_value())
 
 
-def _invitation(row: aiosqlite.Row) -> Invitation:
+def _invitation(row: Row) -> Invitation:
     cents = row["amount_cents"]
     return Invitation(
         id=row["id"],

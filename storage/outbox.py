@@ -134,8 +134,8 @@ async def message_id_of(store: Store, row_id: int) -> int | None:
 _FORGET_CONTENT = "payload = '{}', file = NULL"
 
 
-async def mark_sent(tx: Tx, row_id: int, now: datetime, message_id: int | None) -> None:
-    await tx.execute(
+async def mark_sent(store: Store, row_id: int, now: datetime, message_id: int | None) -> None:
+    await store.execute(
         f"UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?,"
         f" attempts = attempts + 1, {_FORGET_CONTENT} WHERE id = ?",
         (stamp(now), message_id, row_id),

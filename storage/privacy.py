@@ -15,9 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-import aiosqlite
-
-from storage.db import Store, atomic
+from storage.db import Connection, Store, atomic
 
 # Columns that hold a Telegram user id (a private chat's id is the user's id).
 PERSON_COLUMNS: Final = frozenset({"user_id", "client_id", "chat_id"})
@@ -87,7 +85,7 @@ async def forget_client(store: Store, user_id: int) -> dict[str, int]:
     return deleted
 
 
-async def _matches(conn: aiosqlite.Connection, user_id: int) -> list[_Match]:
+async def _matches(conn: Connection, user_id: int) -> list[_Match]:
     """Every (table, column) that can point at the client, with the ids to look for."""
     cursor = await conn.execute("SELECT id FROM dossiers WHERE client_id = ?", (user_id,))
     dossier_ids = tuple(row[0] for row in await cursor.fetchall())

@@ -1,4 +1,7 @@
-"""What VIGC staff look at across all clients: dossiers with their client, audiences."""
+"""What VIGC staff look at across all clients: dossiers with their client, audiences.
+
+These read whole tables: they run on a worker thread (`heavy=True`, see storage/db.py).
+"""
 
 from __future__ import annotations
 
@@ -32,7 +35,9 @@ async def all_dossiers(db: Store) -> list[StaffDossier]:
 
 async def active_clients(db: Store, exclude: Collection[int] = ()) -> list[int]:
     """Clients who did not block the bot (staff ids left out)."""
-    rows = await db.fetch_all("SELECT user_id FROM clients WHERE active = 1 ORDER BY user_id")
+    rows = await db.fetch_all(
+        "SELECT user_id FROM clients WHERE active = 1 ORDER BY user_id", heavy=True
+    )
     return [row["user_id"] for row in rows if row["user_id"] not in exclude]
 
 
@@ -40,16 +45,19 @@ async def active_clients_with_open_dossier(db: Store, exclude: Collection[int] =
     rows = await db.fetch_all(
         "SELECT user_id FROM clients WHERE active = 1 AND EXISTS"
         " (SELECT 1 FROM dossiers WHERE dossiers.client_id = clients.user_id AND closed = 0)"
-        " ORDER BY user_id"
+        " ORDER BY user_id",
+        heavy=True,
     )
     return [row["user_id"] for row in rows if row["user_id"] not in exclude]
 
 
 async def _dossiers(db: Store, where_and_order: str) -> list[StaffDossier]:
-    rows = await db.fetch_all(f"SELECT {DOSSIER_COLUMNS}, closed FROM dossiers {where_and_order}")
+    rows = await db.fetch_all(
+        f"SELECT {DOSSIER_COLUMNS}, closed FROM dossiers {where_and_order}", heavy=True
+    )
     clients = {
         row["user_id"]: row_to_client(row)
-        for row in await db.fetch_all(f"SELECT {CLIENT_COLUMNS} FROM clients")
+        for row in await db.fetch_all(f"SELECT {CLIENT_COLUMNS} FROM clients", heavy=True)
     }
     result = []
     for row in rows:

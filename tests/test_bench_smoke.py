@@ -25,6 +25,7 @@ RUNS = {
     "reminders": ["bench/reminders.py", "--dossiers", "200", "--rounds", "1"],
     "broadcast": ["bench/broadcast.py", "--limit", "300", "--recipients", "50"],
     "import": ["bench/import_through_bot.py", "--rows", "300"],
+    "enrolment": ["bench/enrolment_import.py", "--rows", "300", "--rounds", "1", "--qr", "5"],
 }
 
 
@@ -98,4 +99,10 @@ def test_import_bench_prints_its_figures(outputs: dict[str, subprocess.Popen[str
     assert "result: one document" in out
     assert "300 lines" in out
     for line in ("upload to preview: ", "Bevestig to the file back: ", "total: "):
+        assert line in out, out
+
+
+def test_enrolment_bench_prints_its_figures(outputs: dict[str, subprocess.Popen[str]]) -> None:
+    out = _finish(outputs["enrolment"])
+    for line in ("read CSV: ", "read xlsx: ", "plan: ", "total CSV", "QR zip of 5: "):
         assert line in out, out
