@@ -15,7 +15,6 @@ from decimal import Decimal
 from bot import buttons
 from bot.buttons import column, keyboard
 from bot.domain import progress
-from bot.domain.dates import DateRejected, parse_date
 from bot.domain.enterprise import format_enterprise_number
 from bot.domain.progress import Dossier, StartVerdict, check_start
 from bot.domain.registration import is_registered
@@ -26,7 +25,16 @@ from bot.texts import label
 from bot.turn import Turn
 from conversations import details
 from conversations.common import begin_or_resume, calendar_button, resume_step
-from conversations.questions import ask_theme, scheme_of, service_markup, service_step, theme_step
+from conversations.questions import (
+    ask_theme,
+    end_not_supported,
+    retry_date,
+    scheme_of,
+    service_markup,
+    service_step,
+    theme_step,
+    typed_date,
+)
 from storage.clients import get_client
 from storage.dossiers import NewDossier, create_dossier, get_dossier
 
@@ -115,17 +123,11 @@ async def ask_start(turn: Turn) -> None:
     await turn.say("application/ask_start", service=_service(turn))
 
 
-async def retry_start(turn: Turn) -> None:
-    """Asks again for the start date as text."""
-    await turn.say("application/date_invalid", reason="not_text", today=turn.today)
-
-
 async def on_start_date(turn: Turn, text: str) -> None:
     """The start date: on with it, or first a check when it is more than a year ahead."""
     today = turn.today
-    parsed = parse_date(text, today)
-    if isinstance(parsed, DateRejected):
-        await turn.say("application/date_invalid", reason=parsed.reason, today=today)
+    parsed = await typed_date(turn, text)
+    if parsed is None:
         return
     if parsed - today > FAR_AHEAD:
         turn.draft["pending_start"] = parsed.isoformat()
@@ -178,10 +180,7 @@ async def on_theme(turn: Turn, theme: Theme | None) -> None:
     """About one of the themes: the dossier. About something else: no support under the
     rules of that date, said plainly, and nothing is recorded."""
     if theme is None:
-        scheme = scheme_of(turn)
-        service = scheme.service(turn.draft["service"])
-        await turn.end()
-        await turn.say("questions/not_supported", service=service, scheme=scheme)
+        await end_not_supported(turn)
         return
     await _create(turn, scheme_of(turn).service(turn.draft["service"]), theme, chosen=True)
 
@@ -272,7 +271,7 @@ FLOW = Flow(
             buttons=(on(buttons.AGREEMENT, on_agreement),),
             retry=retry_agreement,
         ),
-        _START: Step(ask=ask_start, text=on_start_date, retry=retry_start),
+        _START: Step(ask=ask_start, text=on_start_date, retry=retry_date),
         _FAR: Step(ask=ask_far, buttons=(on(buttons.FAR_AHEAD, on_far),), retry=ask_far),
         _THEME: theme_step(on_theme),
     },

@@ -27,6 +27,7 @@ from conversations.questions import (
     amount_step,
     ask_size,
     ask_theme,
+    end_not_supported,
     scheme_of,
     service_markup,
     service_step,
@@ -91,10 +92,7 @@ async def on_service(turn: Turn, service: Service) -> None:
 async def on_theme(turn: Turn, theme: Theme | None) -> None:
     """The theme; none of those a restricted service is supported for: no support."""
     if theme is None:
-        scheme = scheme_of(turn)
-        service = scheme.service(turn.draft["service"])
-        await turn.end()
-        await turn.say("questions/not_supported", service=service, scheme=scheme)
+        await end_not_supported(turn)
         return
     await _after_theme(turn)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot import buttons
 from bot.buttons import Button, column
-from bot.domain.dates import DateRejected, parse_date
 from bot.domain.progress import Dossier, StartVerdict, Step, check_start, step_date_problem
 from bot.flows import Flow, on
 from bot.flows import Step as FlowStep
@@ -13,6 +12,7 @@ from bot.texts import label
 from bot.turn import Turn
 from conversations.common import dossier_view
 from conversations.dossiers import MAX_LISTED
+from conversations.questions import retry_date, typed_date
 from storage.dossiers import DateField, change_date, get_client_dossier, list_open_dossiers
 
 _DOSSIER, _FIELD, _DATE = "dossier", "veld", "datum"
@@ -91,17 +91,11 @@ async def ask_date(turn: Turn) -> None:
     await turn.say("change_date/ask_date", field=turn.draft["field"])
 
 
-async def retry_date(turn: Turn) -> None:
-    """Asks again for the date, as text."""
-    await turn.say("application/date_invalid", reason="not_text", today=turn.today)
-
-
 async def on_new_date(turn: Turn, text: str) -> None:
     """The date is corrected, the deadline and reminders recomputed, the dossier shown."""
     today = turn.today
-    parsed = parse_date(text, today)
-    if isinstance(parsed, DateRejected):
-        await turn.say("application/date_invalid", reason=parsed.reason, today=today)
+    parsed = await typed_date(turn, text)
+    if parsed is None:
         return
     dossier = await _chosen(turn)
     if dossier is None:

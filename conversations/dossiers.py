@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 from bot import buttons
 from bot.buttons import keyboard
-from bot.domain.dates import DateRejected, parse_date
 from bot.domain.progress import (
     DATED_STEPS,
     Dossier,
@@ -21,6 +20,7 @@ from bot.steps import complete_step
 from bot.texts import label
 from bot.turn import Turn
 from conversations.common import dossier_view
+from conversations.questions import typed_date
 from storage.dossiers import get_client_dossier, list_open_dossiers
 
 # More open dossiers than this is unusual for one company; the rest are counted, not shown.
@@ -100,11 +100,9 @@ async def on_day_button(turn: Turn, days_ago: int) -> None:
 
 async def on_date_text(turn: Turn, text: str) -> None:
     """A typed date: recorded when it can be right, otherwise asked again."""
-    parsed = parse_date(text, turn.today)
-    if isinstance(parsed, DateRejected):
-        await turn.say("application/date_invalid", reason=parsed.reason, today=turn.today)
-        return
-    await _take_date(turn, parsed)
+    parsed = await typed_date(turn, text)
+    if parsed is not None:
+        await _take_date(turn, parsed)
 
 
 async def _take_date(turn: Turn, day: date) -> None:

@@ -13,7 +13,8 @@ from bot import buttons
 from bot.buttons import Button, Keyboard, column, keyboard
 from bot.domain.dates import DateRejected, parse_date
 from bot.domain.deadlines import application_deadline
-from bot.domain.enrolment import MAX_COMPANY_LENGTH, MAX_TITLE_LENGTH
+from bot.domain.enrolment import MAX_TITLE_LENGTH
+from bot.domain.enterprise import MAX_COMPANY_LENGTH
 from bot.flows import Flow, Step, on
 from bot.invitations import audit, link_of
 from bot.outbox import text_message

@@ -15,10 +15,14 @@ from typing import Any
 
 from bot import buttons
 from bot.buttons import keyboard
-from bot.domain.dates import DateRejected, parse_date
 from bot.domain.deadlines import application_deadline
-from bot.domain.enrolment import MAX_COMPANY_LENGTH, MAX_CONTACT_LENGTH, dedupe_key
-from bot.domain.enterprise import NumberRejected, format_enterprise_number, parse_enterprise_number
+from bot.domain.enrolment import MAX_CONTACT_LENGTH, dedupe_key
+from bot.domain.enterprise import (
+    MAX_COMPANY_LENGTH,
+    NumberRejected,
+    format_enterprise_number,
+    parse_enterprise_number,
+)
 from bot.domain.progress import StartVerdict, check_start
 from bot.domain.rules import SIZES, Service, Theme
 from bot.enrolment_files import qr_png, safe_file_name
@@ -29,7 +33,15 @@ from bot.texts import label, render
 from bot.turn import Turn
 from conversations.common import begin_or_resume, resume_step
 from conversations.questions import amount_step as shared_amount_step
-from conversations.questions import ask_theme, scheme_of, service_markup, service_step, theme_step
+from conversations.questions import (
+    ask_theme,
+    retry_date,
+    scheme_of,
+    service_markup,
+    service_step,
+    theme_step,
+    typed_date,
+)
 from storage.audit import INVITE
 from storage.invitations import Invitation, NewInvitation
 
@@ -116,9 +128,8 @@ async def ask_start(turn: Turn) -> None:
 async def on_start(turn: Turn, text: str) -> None:
     """A readable date whose application deadline has not passed; then the services of
     the rules of that date."""
-    day = parse_date(text, turn.today)
-    if isinstance(day, DateRejected):
-        await turn.say("application/date_invalid", reason=day.reason, today=turn.today)
+    day = await typed_date(turn, text)
+    if day is None:
         return
     scheme = turn.rules.scheme_for(day)
     deadline = application_deadline(day, scheme)
@@ -128,11 +139,6 @@ async def on_start(turn: Turn, text: str) -> None:
     turn.draft["start"] = day.isoformat()
     turn.go(_SERVICE)
     await ask_service(turn)
-
-
-async def retry_start(turn: Turn) -> None:
-    """Asks again for the date as text."""
-    await turn.say("application/date_invalid", reason="not_text", today=turn.today)
 
 
 def services_of_start(turn: Turn) -> list[Service]:
@@ -344,7 +350,7 @@ FLOW = Flow(
             text=on_number,
             buttons=(on(buttons.NO_ENTERPRISE_NUMBER, on_skip_number),),
         ),
-        _START: Step(ask=ask_start, text=on_start, retry=retry_start),
+        _START: Step(ask=ask_start, text=on_start, retry=retry_date),
         _SERVICE: service_step(ask_service, services_of_start, on_service),
         _THEME: theme_step(on_theme),
         _TITLE: Step(ask=ask_title, text=on_title),

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot import buttons
 from bot.buttons import Button, Keyboard, column, keyboard
+from bot.domain.dates import DateRejected, parse_date
 from bot.domain.money import AmountRejected, parse_amount
 from bot.domain.rules import SIZES, Scheme, Service, Theme
 from bot.flows import ButtonRoute, Handler, Step, on
@@ -35,6 +36,29 @@ def scheme_of(turn: Turn) -> Scheme:
 
 def service_of(turn: Turn) -> Service:
     return scheme_of(turn).service(turn.draft["service"])
+
+
+async def typed_date(turn: Turn, text: str) -> date | None:
+    """The date in `text`; None after telling the user why it is not one."""
+    parsed = parse_date(text, turn.today)
+    if isinstance(parsed, DateRejected):
+        await turn.say("application/date_invalid", reason=parsed.reason, today=turn.today)
+        return None
+    return parsed
+
+
+async def retry_date(turn: Turn) -> None:
+    """Asks again for a date, as text."""
+    await turn.say("application/date_invalid", reason="not_text", today=turn.today)
+
+
+async def end_not_supported(turn: Turn) -> None:
+    """None of the themes the service is supported for: the flow ends, and the user hears
+    plainly that there is no support under the rules of that date."""
+    scheme = scheme_of(turn)
+    service = scheme.service(turn.draft["service"])
+    await turn.end()
+    await turn.say("questions/not_supported", service=service, scheme=scheme)
 
 
 def _retry(markup: Markup) -> Handler:

@@ -12,7 +12,12 @@ from typing import Any
 
 from bot import buttons
 from bot.buttons import Keyboard, column
-from bot.domain.enterprise import NumberRejected, format_enterprise_number, parse_enterprise_number
+from bot.domain.enterprise import (
+    MAX_COMPANY_LENGTH,
+    NumberRejected,
+    format_enterprise_number,
+    parse_enterprise_number,
+)
 from bot.domain.registration import (
     COMPANY_STEP,
     DONE,
@@ -27,7 +32,6 @@ from bot.turn import Turn
 from conversations.common import begin_or_resume, resume_step
 from storage.clients import Client, advance_registration, get_client, set_company, upsert_client
 
-MAX_COMPANY_NAME = 120
 _NAME, _NUMBER = "bedrijfsnaam", "ondernemingsnummer"
 
 
@@ -144,14 +148,16 @@ async def ask_company_name(turn: Turn) -> None:
 
 async def retry_company_name(turn: Turn) -> None:
     """Asks again for the company name as text."""
-    await turn.say("registration/company_name_invalid", max=MAX_COMPANY_NAME, length=0)
+    await turn.say("registration/company_name_invalid", max=MAX_COMPANY_LENGTH, length=0)
 
 
 async def on_company_name(turn: Turn, text: str) -> None:
     """The company's name; then its enterprise number (optional)."""
     name = " ".join(text.split())
-    if not name or len(name) > MAX_COMPANY_NAME:
-        await turn.say("registration/company_name_invalid", max=MAX_COMPANY_NAME, length=len(name))
+    if not name or len(name) > MAX_COMPANY_LENGTH:
+        await turn.say(
+            "registration/company_name_invalid", max=MAX_COMPANY_LENGTH, length=len(name)
+        )
         return
     turn.draft["company"] = name
     turn.go(_NUMBER)

@@ -40,22 +40,12 @@ class NewInvitation:
     email: str | None = None
 
 
-@dataclass(frozen=True)
-class Invitation:
+@dataclass(frozen=True, kw_only=True)
+class Invitation(NewInvitation):
+    """An invitation as stored: what staff entered, and what became of it."""
+
     id: int
     code: str
-    dedupe_key: str
-    company_name: str
-    enterprise_number: str | None
-    service: str
-    theme: str
-    title: str
-    start_date: date
-    deadline: date
-    amount: Decimal | None
-    company_size: str | None
-    contact_name: str | None
-    email: str | None
     status: str
     client_id: int | None
     dossier_id: int | None

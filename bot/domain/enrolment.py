@@ -30,7 +30,7 @@ from bot.domain.enrolment_aliases import (
     THEME_ALIASES,
 )
 from bot.domain.enrolment_cells import amount_cell, date_cell
-from bot.domain.enterprise import NumberRejected, parse_enterprise_number
+from bot.domain.enterprise import MAX_COMPANY_LENGTH, NumberRejected, parse_enterprise_number
 from bot.domain.money import AmountRejected
 from bot.domain.rules import Rules, Scheme, Service, Theme
 
@@ -70,7 +70,6 @@ ERROR_REASONS: Final = (
     "bad_email",
 )
 
-MAX_COMPANY_LENGTH: Final = 120
 MAX_TITLE_LENGTH: Final = 80
 MAX_CONTACT_LENGTH: Final = 120
 MAX_EMAIL_LENGTH: Final = 254

@@ -13,6 +13,8 @@ from stdnum.be import vat
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
 MAX_INPUT_LENGTH: Final = 40
+# A company's name, wherever it is entered (registration, /nieuwdossier, enrolment lists).
+MAX_COMPANY_LENGTH: Final = 120
 
 
 @dataclass(frozen=True)
